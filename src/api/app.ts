@@ -1,0 +1,93 @@
+/**
+ * The Fastify app, built by a function so that tests call `inject` on a fresh app
+ * against a real database; `main.ts` only listens.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import type { SecretBox } from '../secrets.ts';
+import { registerAuth } from './auth.ts';
+import { registerErrorHandling } from './errors.ts';
+import { Problem } from './schemas.ts';
+import { healthRoutes } from './health.routes.ts';
+import { keysRoutes } from './keys.routes.ts';
+import { sectorsRoutes } from './sectors.routes.ts';
+import { brandsRoutes } from './brands.routes.ts';
+import { mailboxesRoutes } from './mailboxes.routes.ts';
+import { scenariosRoutes } from './scenarios.routes.ts';
+import { campaignsRoutes } from './campaigns.routes.ts';
+
+/** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
+export interface AppDeps {
+  pool: Pool;
+  redis: Redis | null;
+  secretBox: SecretBox;
+  logger: Logger;
+  adminKey: string | null;
+  rateLimitPerMinute?: number;
+  /** Asks for a mailbox to be polled now; absent when no queue is wired. */
+  requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app: App = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  });
+
+  app.addSchema(Problem);
+  registerErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sonde',
+        version: '1',
+        description: 'E-mail response-quality auditing: campaigns, probes, replies, outcomes and statistics.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(healthRoutes, { deps });
+  // Everything under /v1 needs a key and counts against its rate limit; /health and /docs do not.
+  await app.register(
+    async (v1) => {
+      registerAuth(v1, { db: deps.pool, adminKey: deps.adminKey });
+      await v1.register(rateLimit, {
+        global: true,
+        hook: 'preHandler',
+        max: deps.rateLimitPerMinute ?? 600,
+        timeWindow: '1 minute',
+        keyGenerator: (request) => request.caller?.keyId ?? request.caller?.label ?? request.ip,
+        errorResponseBuilder: (_request, context) => ({
+          statusCode: 429,
+          type: 'https://sonde.dev/problems/too-many-requests',
+          title: 'Too Many Requests',
+          status: 429,
+          detail: `rate limit of ${context.max} requests a minute reached for this key; retry in ${context.after}`,
+        }),
+      });
+      await v1.register(keysRoutes, { deps });
+      await v1.register(sectorsRoutes, { deps });
+      await v1.register(brandsRoutes, { deps });
+      await v1.register(mailboxesRoutes, { deps });
+      await v1.register(scenariosRoutes, { deps });
+      await v1.register(campaignsRoutes, { deps });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
+
+export interface RouteOptions {
+  deps: AppDeps;
+}

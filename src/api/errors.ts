@@ -1,0 +1,74 @@
+/** The one error handler: everything leaves as problem+json, with a detail that says what to fix. */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { BadCursorError } from '../db/page.ts';
+import { PG_ERRORS, pgErrorCode } from '../db/pool.ts';
+import { ApiProblem, type FieldError } from './problem.ts';
+
+interface PgError {
+  code?: string;
+  constraint?: string;
+  detail?: string;
+  table?: string;
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .type('application/problem+json')
+      .send(new ApiProblem(404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`).toDocument());
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.code(problem.status).type('application/problem+json').send(problem.toDocument());
+  });
+}
+
+function toProblem(error: FastifyError): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  if (error instanceof BadCursorError) return new ApiProblem(400, 'Bad Request', error.message, { errors: [{ field: 'querystring/cursor', message: error.message }] });
+  if (error.validation) {
+    const errors = error.validation.map((v): FieldError => {
+      const missing = (v.params as { missingProperty?: string }).missingProperty;
+      const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+      const path = [error.validationContext, ...v.instancePath.split('/').filter(Boolean), missing ?? extra].filter(Boolean).join('/');
+      const message = missing ? 'is required' : extra ? 'is not a known field' : (v.message ?? 'is invalid');
+      return { field: path, message };
+    });
+    const summary = errors.map((e) => `${e.field} ${e.message}`).join('; ');
+    return new ApiProblem(400, 'Bad Request', `invalid request: ${summary}`, { errors });
+  }
+  const code = pgErrorCode(error);
+  const pg = error as unknown as PgError;
+  if (code === PG_ERRORS.foreignKeyViolation) {
+    // insert side: a referenced id does not exist; delete side: rows still depend on this one
+    const missing = /Key \((\w+)\)=\(([^)]*)\) is not present in table "(\w+)"/.exec(pg.detail ?? '');
+    if (missing) {
+      const field = camel(missing[1]!);
+      return new ApiProblem(422, 'Unprocessable Content', `${field} ${missing[2]} does not exist in ${missing[3]}`, {
+        errors: [{ field: `body/${field}`, message: `no ${singular(missing[3]!)} has this id` }],
+      });
+    }
+    return new ApiProblem(409, 'Conflict', `this ${singular(pg.table ?? 'record')} is still referenced by other records; remove those first`);
+  }
+  if (code === PG_ERRORS.uniqueViolation) {
+    const dup = /Key \(([^)]*)\)=\(([^)]*)\) already exists/.exec(pg.detail ?? '');
+    const field = dup ? camel(dup[1]!.replace(/^lower\((\w+)\)$/, '$1')) : 'value';
+    return new ApiProblem(409, 'Conflict', `${field} ${dup ? `"${dup[2]}" ` : ''}is already taken`, {
+      errors: [{ field: `body/${field}`, message: 'must be unique' }],
+    });
+  }
+  if (code === PG_ERRORS.checkViolation) {
+    return new ApiProblem(422, 'Unprocessable Content', `a value breaks the rule ${pg.constraint ?? '(unnamed)'}`);
+  }
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ApiProblem(error.statusCode, error.name ?? 'Bad Request', error.message);
+  }
+  return new ApiProblem(500, 'Internal Server Error', 'something went wrong on our side; the error is logged');
+}
+
+const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const singular = (table: string) => table.replace(/ies$/, 'y').replace(/s$/, '');
+

@@ -1,0 +1,84 @@
+/**
+ * `sonde`: the operator's commands. `sonde start` (what `npm start` runs) starts the
+ * service; the others do one thing and exit.
+ */
+import { Command, Option } from 'commander';
+import { loadConfig, ConfigError, type Config } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { migrate } from './db/migrate.ts';
+import { createPool } from './db/pool.ts';
+import { API_ROLES, createApiKey, type ApiRole } from './db/api-keys.repo.ts';
+import { DependencyError, startService } from './main.ts';
+
+function setup(): { config: Config; logger: Logger } {
+  const config = loadConfig();
+  return { config, logger: createLogger(config.logLevel) };
+}
+
+const program = new Command('sonde').description('E-mail response-quality auditing').showHelpAfterError();
+
+program
+  .command('start', { isDefault: true })
+  .description('run the service: API, worker and scheduler roles (SONDE_ROLE picks some)')
+  .action(async () => {
+    const { config, logger } = setup();
+    const service = await startService(config, logger);
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      const force = setTimeout(() => process.exit(1), 30_000);
+      force.unref();
+      await service.stop();
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('uncaughtException', (err) => {
+      logger.fatal({ err }, 'uncaught exception');
+      process.exit(1);
+    });
+  });
+
+program
+  .command('migrate')
+  .description('apply the database migrations (also done at every start)')
+  .action(async () => {
+    const { config, logger } = setup();
+    const applied = await migrate(config.databaseUrl, logger);
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
+  });
+
+const keys = program.command('keys').description('API keys');
+keys
+  .command('create')
+  .description('create an API key and print it once')
+  .addOption(new Option('--role <role>', 'admin, auditor or reader').choices(API_ROLES).makeOptionMandatory())
+  .option('--label <label>', 'what the key is for', 'created from the CLI')
+  .action(async (options: { role: ApiRole; label: string }) => {
+    const { config, logger } = setup();
+    await migrate(config.databaseUrl, logger);
+    const pool = createPool(config.databaseUrl, 1);
+    try {
+      const key = await createApiKey(pool, { label: options.label, role: options.role });
+      process.stdout.write(`${key.key}\n`);
+      process.stderr.write(`created ${key.role} key ${key.id} ("${key.label}"); it is shown once, keep it now\n`);
+    } finally {
+      await pool.end();
+    }
+  });
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof DependencyError) {
+      process.stderr.write(`sonde: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export { program };

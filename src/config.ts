@@ -1,0 +1,89 @@
+/**
+ * Every setting of the service, read and validated once from the environment.
+ * Each variable is documented in the README and in `.env.example`; every one has a
+ * default that works on a developer's machine with local PostgreSQL and Redis.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const ROLES = ['api', 'worker', 'scheduler'] as const;
+export type ProcessRole = (typeof ROLES)[number];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const EnvSchema = Type.Object({
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/sonde', pattern: '^postgres(ql)?://' }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', pattern: '^rediss?://' }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  SONDE_ROLE: Type.String({ default: 'api,worker,scheduler', pattern: '^(api|worker|scheduler)(,(api|worker|scheduler))*$' }),
+  SONDE_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  SONDE_SECRET_KEY: Type.Optional(Type.String({ minLength: 40 })),
+  SONDE_SECRET_KEY_FILE: Type.String({ default: '.sonde/secret.key' }),
+  SONDE_QUEUE_PREFIX: Type.String({ default: 'sonde', pattern: '^[A-Za-z0-9_.:-]+$' }),
+  SONDE_POLL_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 5 }),
+  SONDE_MAX_MESSAGE_MB: Type.Number({ default: 25, exclusiveMinimum: 0 }),
+  SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
+  SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
+  SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
+  LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
+});
+type Env = Static<typeof EnvSchema>;
+
+export interface Config {
+  databaseUrl: string;
+  redisUrl: string;
+  port: number;
+  host: string;
+  roles: ProcessRole[];
+  adminKey: string | null;
+  /** base64 of 32 bytes, or null: then generated once and kept in `secretKeyFile`. */
+  secretKey: string | null;
+  secretKeyFile: string;
+  /** Prefix of every BullMQ key in Redis; tests use one of their own. */
+  queuePrefix: string;
+  pollIntervalSeconds: number;
+  maxMessageBytes: number;
+  workerConcurrency: number;
+  rateLimitPerMinute: number;
+  closeAfterDays: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment once; a bad value fails with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.keys(EnvSchema.properties);
+  const raw: Record<string, unknown> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[name] = value;
+  }
+  const withDefaults = Value.Default(EnvSchema, Value.Convert(EnvSchema, raw));
+  const errors = [...Value.Errors(EnvSchema, withDefaults)];
+  if (errors.length > 0) {
+    const lines = errors.map((e) => `${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+    throw new ConfigError(`invalid configuration:\n  ${[...new Set(lines)].join('\n  ')}`);
+  }
+  const parsed = withDefaults as Env;
+  return {
+    databaseUrl: parsed.DATABASE_URL,
+    redisUrl: parsed.REDIS_URL,
+    port: parsed.PORT,
+    host: parsed.HOST,
+    roles: [...new Set(parsed.SONDE_ROLE.split(',') as ProcessRole[])],
+    adminKey: parsed.SONDE_ADMIN_KEY ?? null,
+    secretKey: parsed.SONDE_SECRET_KEY ?? null,
+    secretKeyFile: parsed.SONDE_SECRET_KEY_FILE,
+    queuePrefix: parsed.SONDE_QUEUE_PREFIX,
+    pollIntervalSeconds: parsed.SONDE_POLL_INTERVAL_SECONDS,
+    maxMessageBytes: Math.round(parsed.SONDE_MAX_MESSAGE_MB * 1024 * 1024),
+    workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
+    rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
+    closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    logLevel: parsed.LOG_LEVEL,
+  };
+}

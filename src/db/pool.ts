@@ -1,0 +1,46 @@
+/** The PostgreSQL pool and transactions. Repositories take a `Queryable`: the pool or a transaction's client. */
+import pg from 'pg';
+
+// int8 (bigint: UIDVALIDITY, UIDs) as JS numbers: IMAP UIDs are 32-bit, counts fit easily.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+// numeric (HIGHESTMODSEQ) stays a string: a modseq may exceed 2^53.
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export function createPool(databaseUrl: string, max = 10): Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sonde' });
+  // An idle client losing its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** PostgreSQL error codes the API turns into 4xx answers. */
+export const PG_ERRORS = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  invalidText: '22P02',
+} as const;
+
+export function pgErrorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}

@@ -1,0 +1,95 @@
+/**
+ * Queue names, payloads and job options, in one module because call sites drift
+ * apart. Job data carries ids, never secrets or bodies; deterministic job ids make
+ * enqueueing idempotent.
+ */
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export const QUEUE_NAMES = {
+  pollMailbox: 'poll-mailbox',
+  analyseReply: 'analyse-reply',
+  sendProbe: 'send-probe',
+  sendReminder: 'send-reminder',
+  campaigns: 'campaigns',
+} as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+export interface PollMailboxJob {
+  mailboxId: string;
+  /** `schedule` for the periodic poll, `api` for POST /v1/mailboxes/:id/sync. */
+  trigger: 'schedule' | 'api';
+}
+export interface AnalyseReplyJob {
+  replyId: string;
+}
+export interface SendProbeJob {
+  probeId: string;
+}
+export interface SendReminderJob {
+  probeId: string;
+  seq: number;
+}
+
+/**
+ * Failed jobs are kept longer than completed ones: they are the only record that
+ * something was given up.
+ */
+export const RETENTION = {
+  removeOnComplete: { age: 3600, count: 1000 },
+  removeOnFail: { age: 14 * 24 * 3600, count: 10_000 },
+} satisfies JobsOptions;
+
+export const JOB_OPTIONS: Record<QueueName, JobsOptions> = {
+  'poll-mailbox': { ...RETENTION, attempts: 1 },
+  'analyse-reply': { ...RETENTION, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+  'send-probe': { ...RETENTION, attempts: 8, backoff: { type: 'exponential', delay: 30_000 } },
+  'send-reminder': { ...RETENTION, attempts: 8, backoff: { type: 'exponential', delay: 30_000 } },
+  campaigns: { ...RETENTION, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+};
+
+/** Deterministic ids: asking twice for the same work queues it once. */
+export const jobIds = {
+  pollMailbox: (mailboxId: string) => `poll:${mailboxId}`,
+  pollSchedule: (mailboxId: string) => `poll-schedule:${mailboxId}`,
+  analyseReply: (replyId: string, version: string) => `analyse:${replyId}:${version}`,
+  sendProbe: (probeId: string) => `send:${probeId}`,
+  sendReminder: (probeId: string, seq: number) => `remind:${probeId}:${seq}`,
+};
+
+/**
+ * Workers wait for Redis (`maxRetriesPerRequest: null`); producers in the API fail
+ * fast so a request never hangs on a Redis outage.
+ */
+export function redisConnection(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: role === 'worker',
+    lazyConnect: false,
+    ...extra,
+  });
+}
+
+export type Queues = Record<QueueName, Queue>;
+
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS[name] });
+  return {
+    'poll-mailbox': make(QUEUE_NAMES.pollMailbox),
+    'analyse-reply': make(QUEUE_NAMES.analyseReply),
+    'send-probe': make(QUEUE_NAMES.sendProbe),
+    'send-reminder': make(QUEUE_NAMES.sendReminder),
+    campaigns: make(QUEUE_NAMES.campaigns),
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((q) => q.close()));
+}
+
+/** Asks for a poll now; a poll already queued for that mailbox absorbs the request. */
+export async function requestSync(queues: Queues, mailboxId: string, trigger: PollMailboxJob['trigger'] = 'api'): Promise<{ jobId: string }> {
+  const jobId = jobIds.pollMailbox(mailboxId);
+  const job = await queues['poll-mailbox'].add('poll', { mailboxId, trigger } satisfies PollMailboxJob, { jobId });
+  return { jobId: job.id ?? jobId };
+}
