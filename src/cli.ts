@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { API_ROLES, createApiKey, type ApiRole } from './db/api-keys.repo.ts';
 import { DependencyError, startService } from './main.ts';
+import { analyseFile, type AnalyseOptions } from './cli-analyse.ts';
 
 function setup(): { config: Config; logger: Logger } {
   const config = loadConfig();
@@ -48,6 +49,19 @@ program
     const { config, logger } = setup();
     const applied = await migrate(config.databaseUrl, logger);
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
+  });
+
+program
+  .command('analyse')
+  .alias('analyze')
+  .description('analyse raw messages (.eml): one JSON line per file, no database needed')
+  .argument('<files...>', 'raw messages')
+  .option('--persona <name>', 'the persona, e.g. "Marie Dupont": checks the greeting and personalisation')
+  .option('--brand-domain <domain...>', "the brand's sender domains")
+  .option('--brand-name <name>', "the brand's name (accepted by the speller)")
+  .addOption(new Option('--lang <lang>', 'language when the reply\'s own cannot be told').choices(['fr', 'en']))
+  .action(async (files: string[], options: AnalyseOptions) => {
+    for (const file of files) process.stdout.write(`${JSON.stringify(await analyseFile(file, options))}\n`);
   });
 
 const keys = program.command('keys').description('API keys');

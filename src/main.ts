@@ -10,7 +10,7 @@ import type { Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './logger.ts';
-import { buildProcessors } from './queue/processors.ts';
+import { buildProcessors, type BuiltProcessors } from './queue/processors.ts';
 import { closeQueues, createQueues, redisConnection, requestSync, type Queues } from './queue/queues.ts';
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
 import { startWorkers, type Workers } from './queue/worker.ts';
@@ -45,12 +45,14 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   let app: App | null = null;
   let url: string | null = null;
 
+  let built: BuiltProcessors | null = null;
   if (config.roles.includes('worker')) {
+    built = buildProcessors({ pool, redis: workerRedis, queues, secretBox, logger, config });
     workers = startWorkers({
       connection: workerRedis,
       prefix: config.queuePrefix,
       concurrency: config.workerConcurrency,
-      processors: buildProcessors({ pool, redis: workerRedis, queues, secretBox, logger, config }),
+      processors: built.processors,
       logger,
     });
   }
@@ -81,6 +83,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       await app?.close();
       await scheduler?.close();
       await workers?.close();
+      await built?.close();
       await closeQueues(queues);
       producer.disconnect();
       workerRedis.disconnect();

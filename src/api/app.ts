@@ -13,13 +13,18 @@ import type { SecretBox } from '../secrets.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { Problem } from './schemas.ts';
+import { OutcomeSchema } from './outcome-schema.ts';
 import { healthRoutes } from './health.routes.ts';
-import { keysRoutes } from './keys.routes.ts';
-import { sectorsRoutes } from './sectors.routes.ts';
-import { brandsRoutes } from './brands.routes.ts';
-import { mailboxesRoutes } from './mailboxes.routes.ts';
-import { scenariosRoutes } from './scenarios.routes.ts';
-import { campaignsRoutes } from './campaigns.routes.ts';
+import { keysRoutes, ApiKey } from './keys.routes.ts';
+import { sectorsRoutes, Sector } from './sectors.routes.ts';
+import { brandsRoutes, Brand } from './brands.routes.ts';
+import { mailboxesRoutes, Mailbox } from './mailboxes.routes.ts';
+import { scenariosRoutes, Scenario } from './scenarios.routes.ts';
+import { campaignsRoutes, Campaign } from './campaigns.routes.ts';
+import { probesRoutes, Probe } from './probes.routes.ts';
+import { messagesRoutes, Message } from './messages.routes.ts';
+import { repliesRoutes, Reply } from './replies.routes.ts';
+import { statsRoutes } from './stats.routes.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -41,7 +46,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
 
-  app.addSchema(Problem);
+  // Shared by reference across route modules: added at the root, where every module sees them.
+  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply]) app.addSchema(schema);
   registerErrorHandling(app);
 
   await app.register(swagger, {
@@ -82,6 +88,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(mailboxesRoutes, { deps });
       await v1.register(scenariosRoutes, { deps });
       await v1.register(campaignsRoutes, { deps });
+      await v1.register(probesRoutes, { deps });
+      await v1.register(messagesRoutes, { deps });
+      await v1.register(repliesRoutes, { deps });
+      await v1.register(statsRoutes, { deps });
     },
     { prefix: '/v1' },
   );

@@ -27,7 +27,7 @@ const fields = {
   charter: Charter,
 };
 
-const Brand = Type.Object({ id: Uuid, ...fields, charter: Type.Object({ logoHints: Type.Array(Type.String()), colors: Type.Array(Type.String()) }), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Brand' });
+export const Brand = Type.Object({ id: Uuid, ...fields, charter: Type.Object({ logoHints: Type.Array(Type.String()), colors: Type.Array(Type.String()) }), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Brand' });
 // Defaults are applied in code, not by the schema: a PATCH must never reset what it does not name.
 const BrandInput = Type.Object(
   {
@@ -46,7 +46,6 @@ const tags = ['brands'];
 
 export const brandsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const db = deps.pool;
-  app.addSchema(Brand);
 
   app.get(
     '/brands',

@@ -48,7 +48,7 @@ const fields = {
   mailboxIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 500 }),
 };
 
-const Campaign = Type.Object(
+export const Campaign = Type.Object(
   { id: Uuid, status: Status, ...fields, closedAt: Nullable(Timestamp), createdAt: Timestamp, updatedAt: Timestamp },
   { $id: 'Campaign' },
 );
@@ -67,7 +67,6 @@ const auditor = { writeRole: 'auditor' as const };
 
 export const campaignsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { pool } = deps;
-  app.addSchema(Campaign);
 
   app.get(
     '/campaigns',

@@ -6,7 +6,7 @@ import { found } from './problem.ts';
 import { IdParams, Page, PageQuery, Timestamp, Uuid, Nullable, commonErrors } from './schemas.ts';
 
 const Role = Type.Union(API_ROLES.map((r) => Type.Literal(r)));
-const ApiKey = Type.Object(
+export const ApiKey = Type.Object(
   { id: Uuid, label: Type.String(), role: Role, prefix: Type.String(), createdAt: Timestamp, lastUsedAt: Nullable(Timestamp) },
   { $id: 'ApiKey' },
 );
@@ -20,7 +20,6 @@ const adminOnly = { role: 'admin' as const };
 
 export const keysRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const db = deps.pool;
-  app.addSchema(ApiKey);
 
   app.get('/keys', { config: adminOnly, schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('ApiKey')), ...commonErrors } } }, async (request) =>
     listApiKeys(db, request.query),

@@ -64,7 +64,7 @@ const FolderState = Type.Object({
   syncedAt: Nullable(Timestamp),
 });
 
-const Mailbox = Type.Object(
+export const Mailbox = Type.Object(
   {
     id: Uuid,
     ...editable,
@@ -116,7 +116,6 @@ const tags = ['mailboxes'];
 
 export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const { pool, secretBox } = deps;
-  app.addSchema(Mailbox);
 
   const sealServer = <T extends { password?: string | undefined }>(server: T) => {
     const { password, ...rest } = server;

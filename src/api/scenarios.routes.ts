@@ -22,7 +22,7 @@ const fields = {
   reminderBody: Nullable(Type.String({ minLength: 1, maxLength: 20_000, description: 'the "relance"; a default in the scenario\'s language when null' })),
 };
 
-const Scenario = Type.Object({ id: Uuid, ...fields, createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Scenario' });
+export const Scenario = Type.Object({ id: Uuid, ...fields, createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Scenario' });
 const ScenarioInput = Type.Object(
   {
     name: fields.name,
@@ -41,7 +41,6 @@ const auditor = { writeRole: 'auditor' as const };
 
 export const scenariosRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const db = deps.pool;
-  app.addSchema(Scenario);
 
   app.get('/scenarios', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Scenario')), ...commonErrors } } }, async (request) =>
     listScenarios(db, request.query),

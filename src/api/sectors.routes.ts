@@ -5,14 +5,13 @@ import type { RouteOptions } from './app.ts';
 import { found } from './problem.ts';
 import { IdParams, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
 
-const Sector = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Sector' });
+export const Sector = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Sector' });
 const SectorInput = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 const tags = ['sectors'];
 
 export const sectorsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   const db = deps.pool;
-  app.addSchema(Sector);
 
   app.get('/sectors', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Sector')), ...commonErrors } } }, async (request) =>
     listSectors(db, request.query),

@@ -1,9 +1,12 @@
 /** Which processor handles which queue: the one place a new job kind is wired in. */
-import type { Pool } from '../db/pool.ts';
-import type { Logger } from '../logger.ts';
-import type { SecretBox } from '../secrets.ts';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import { ImapConnectionCache } from '../mail/imap-client.ts';
+import type { SecretBox } from '../secrets.ts';
+import { analyseReplyProcessor, enqueueAnalyses } from './analyse-reply.job.ts';
+import { pollMailboxProcessor } from './poll-mailbox.job.ts';
 import type { Queues } from './queues.ts';
 import type { Processors } from './worker.ts';
 
@@ -16,6 +19,28 @@ export interface ProcessorDeps {
   config: Config;
 }
 
-export function buildProcessors(_deps: ProcessorDeps): Processors {
-  return {};
+export interface BuiltProcessors {
+  processors: Processors;
+  /** Releases what the processors hold between jobs (IMAP connections). */
+  close(): Promise<void>;
+}
+
+export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
+  const connections = new ImapConnectionCache(5 * 60_000, deps.logger);
+  return {
+    processors: {
+      'poll-mailbox': pollMailboxProcessor({
+        pool: deps.pool,
+        redis: deps.redis,
+        secretBox: deps.secretBox,
+        logger: deps.logger,
+        connections,
+        lockPrefix: deps.config.queuePrefix,
+        maxMessageBytes: deps.config.maxMessageBytes,
+        onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
+      }),
+      'analyse-reply': analyseReplyProcessor(deps.pool),
+    },
+    close: () => connections.close(),
+  };
 }

@@ -48,13 +48,13 @@ export const JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   campaigns: { ...RETENTION, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
 };
 
-/** Deterministic ids: asking twice for the same work queues it once. */
+/** Deterministic ids (BullMQ forbids `:` in them): asking twice for the same work queues it once. */
 export const jobIds = {
-  pollMailbox: (mailboxId: string) => `poll:${mailboxId}`,
-  pollSchedule: (mailboxId: string) => `poll-schedule:${mailboxId}`,
-  analyseReply: (replyId: string, version: string) => `analyse:${replyId}:${version}`,
-  sendProbe: (probeId: string) => `send:${probeId}`,
-  sendReminder: (probeId: string, seq: number) => `remind:${probeId}:${seq}`,
+  pollMailbox: (mailboxId: string) => `poll-${mailboxId}`,
+  pollSchedule: (mailboxId: string) => `poll-schedule-${mailboxId}`,
+  analyseReply: (replyId: string, version: string) => `analyse-${replyId}-${version}`,
+  sendProbe: (probeId: string) => `send-${probeId}`,
+  sendReminder: (probeId: string, seq: number) => `remind-${probeId}-${seq}`,
 };
 
 /**

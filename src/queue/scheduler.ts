@@ -7,6 +7,7 @@
 import type { Pool } from '../db/pool.ts';
 import { listEnabledMailboxes } from '../db/mailboxes.repo.ts';
 import type { Logger } from '../logger.ts';
+import { enqueueMissingAnalyses } from './analyse-reply.job.ts';
 import { jobIds, type PollMailboxJob, type Queues } from './queues.ts';
 
 export interface Scheduler {
@@ -29,8 +30,11 @@ export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logge
       );
     }
     for (const scheduler of await queue.getJobSchedulers(0, -1)) {
-      if (scheduler.key.startsWith('poll-schedule:') && !wanted.has(scheduler.key)) await queue.removeJobScheduler(scheduler.key);
+      if (scheduler.key.startsWith('poll-schedule-') && !wanted.has(scheduler.key)) await queue.removeJobScheduler(scheduler.key);
     }
+    // answers the current analyser version has not seen yet (all of them after an upgrade)
+    const queued = await enqueueMissingAnalyses(deps.pool, deps.queues);
+    if (queued > 0) log.info({ queued }, 're-analysis queued');
   }
 
   let running: Promise<void> = refresh().catch((err: unknown) => log.error({ err }, 'scheduler refresh failed'));

@@ -1,0 +1,133 @@
+/**
+ * Everything found in the test mailboxes. `?matched=false` is the review queue;
+ * `POST /:id/assign` attaches a message to a probe by hand.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { findMessage, listMessages, type MessageKind, type StoredMessage } from '../db/messages.repo.ts';
+import { findProbe } from '../db/probes.repo.ts';
+import { assignMessage } from '../flow/assign-message.ts';
+import type { RouteOptions } from './app.ts';
+import { found, unprocessable } from './problem.ts';
+import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+
+const Kind = Type.Union(['answer', 'acknowledgement', 'follow_up', 'bounce', 'unknown'].map((k) => Type.Literal(k)));
+
+export const Message = Type.Object(
+  {
+    id: Uuid,
+    mailboxId: Uuid,
+    folder: Type.String(),
+    uid: Type.Integer(),
+    messageId: Nullable(Type.String()),
+    from: Nullable(Type.String()),
+    fromName: Nullable(Type.String()),
+    to: Type.Array(Type.String()),
+    cc: Type.Array(Type.String()),
+    subject: Nullable(Type.String()),
+    receivedAt: Timestamp,
+    dateHeader: Nullable(Timestamp),
+    kind: Kind,
+    signals: Type.Array(Type.String(), { description: 'the headers and phrases behind kind' }),
+    language: Nullable(Type.String()),
+    replyText: Nullable(Type.String({ description: 'the new text, without quoted history and signature' })),
+    probeId: Nullable(Uuid),
+    match: Nullable(Type.Object({ rule: Type.String(), confidence: Type.Number(), evidence: Type.Record(Type.String(), Type.Unknown()) })),
+    parseError: Nullable(Type.String()),
+    oversize: Type.Boolean(),
+    size: Type.Integer(),
+    createdAt: Timestamp,
+  },
+  { $id: 'Message' },
+);
+
+export const presentMessage = (m: StoredMessage) => ({
+  id: m.id,
+  mailboxId: m.mailboxId,
+  folder: m.folder,
+  uid: m.uid,
+  messageId: m.messageId,
+  from: m.from.address,
+  fromName: m.from.name,
+  to: m.to,
+  cc: m.cc,
+  subject: m.subject,
+  receivedAt: m.receivedAt,
+  dateHeader: m.dateHeader,
+  kind: m.kind,
+  signals: m.signals,
+  language: m.language,
+  replyText: m.replyText,
+  probeId: m.probeId,
+  match: m.match,
+  parseError: m.parseError,
+  oversize: m.oversize,
+  size: m.size,
+  createdAt: m.createdAt,
+});
+
+const tags = ['messages'];
+
+export const messagesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+  const db = deps.pool;
+
+  app.get(
+    '/messages',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({
+          ...PageQuery,
+          mailboxId: Type.Optional(Uuid),
+          probeId: Type.Optional(Uuid),
+          matched: Type.Optional(Type.Boolean({ description: 'false: the review queue' })),
+          kind: Type.Optional(Kind),
+        }),
+        response: { 200: Page(Type.Ref('Message')), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = await listMessages(db, q, { mailboxId: q.mailboxId, probeId: q.probeId, matched: q.matched, kind: q.kind as MessageKind | undefined });
+      return { ...page, items: page.items.map(presentMessage) };
+    },
+  );
+
+  app.get('/messages/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Message'), ...commonErrors } } }, async (request) =>
+    presentMessage(found(await findMessage(db, request.params.id), 'message', request.params.id)),
+  );
+
+  app.post(
+    '/messages/:id/assign',
+    {
+      config: { writeRole: 'auditor' },
+      schema: {
+        tags,
+        params: IdParams,
+        body: Type.Object(
+          {
+            probeId: Nullable(Uuid),
+            kind: Type.Optional(Kind),
+          },
+          { additionalProperties: false, description: 'probeId null takes the message back to the review queue' },
+        ),
+        response: { 200: Type.Ref('Message'), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const message = found(await findMessage(db, request.params.id), 'message', request.params.id);
+      const { probeId, kind } = request.body;
+      if (probeId) {
+        const probe = await findProbe(db, probeId);
+        if (!probe) throw unprocessable(`probeId ${probeId} does not exist`, [{ field: 'body/probeId', message: 'no probe has this id' }]);
+        if (probe.mailboxId !== message.mailboxId) {
+          throw unprocessable('the probe was sent from another mailbox than the one this message was found in', [
+            { field: 'body/probeId', message: 'must be a probe of the message\'s mailbox' },
+          ]);
+        }
+      }
+      await assignMessage(db, { messageId: message.id, probeId, kind: kind as MessageKind | undefined, by: request.caller?.label ?? 'unknown' });
+      return presentMessage((await findMessage(db, message.id))!);
+    },
+  );
+};

@@ -1,0 +1,151 @@
+/**
+ * Probes. `POST` declares a probe: a web-form probe sent by hand (`channel: "webform"`
+ * with its `sentAt`), or an e-mail probe either sent outside the service (with
+ * `sentAt` and its `messageId`) or planned for the service to send (`scheduledAt`).
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { findOutcome } from '../db/outcomes.repo.ts';
+import { findMailbox } from '../db/mailboxes.repo.ts';
+import { findProbe, insertProbe, listProbes, type ProbeStatus } from '../db/probes.repo.ts';
+import { listMessages } from '../db/messages.repo.ts';
+import { findReplyFigures } from '../db/reply-views.repo.ts';
+import { roundHours } from '../audit/timing.ts';
+import { withTransaction } from '../db/pool.ts';
+import { recomputeOutcome } from '../flow/recompute-outcome.ts';
+import type { RouteOptions } from './app.ts';
+import { OutcomeSchema, presentOutcome } from './outcome-schema.ts';
+import { found, unprocessable } from './problem.ts';
+import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+
+const Channel = Type.Union([Type.Literal('email'), Type.Literal('webform')]);
+const Status = Type.Union(['planned', 'sending', 'sent', 'failed', 'cancelled'].map((s) => Type.Literal(s)));
+
+const ProbeReply = Type.Object({
+  id: Uuid,
+  kind: Type.String(),
+  from: Nullable(Type.String()),
+  subject: Nullable(Type.String()),
+  receivedAt: Timestamp,
+  delayHours: Nullable(Type.Number()),
+  businessDelayHours: Nullable(Type.Number()),
+  late: Type.Boolean(),
+});
+
+export const Probe = Type.Object(
+  {
+    id: Uuid,
+    campaignId: Uuid,
+    brandId: Uuid,
+    scenarioId: Nullable(Uuid),
+    mailboxId: Uuid,
+    channel: Channel,
+    recipient: Nullable(Type.String()),
+    personaAddress: Nullable(Type.String()),
+    subject: Nullable(Type.String()),
+    body: Nullable(Type.String()),
+    messageId: Nullable(Type.String()),
+    scheduledAt: Nullable(Timestamp),
+    sentAt: Nullable(Timestamp),
+    status: Status,
+    error: Nullable(Type.String()),
+    outcome: Nullable(Type.Ref('Outcome')),
+    replies: Type.Optional(Type.Array(ProbeReply)),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Probe' },
+);
+
+const ProbeInput = Type.Object(
+  {
+    campaignId: Uuid,
+    brandId: Uuid,
+    mailboxId: Uuid,
+    scenarioId: Type.Optional(Nullable(Uuid)),
+    channel: Channel,
+    recipient: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: "the brand's address, or the web form's URL" })),
+    personaAddress: Type.Optional(Email),
+    subject: Type.Optional(Type.String({ maxLength: 500 })),
+    body: Type.Optional(Type.String({ maxLength: 50_000 })),
+    messageId: Type.Optional(Type.String({ minLength: 3, maxLength: 998, description: 'Message-ID of an e-mail probe sent outside the service' })),
+    sentAt: Type.Optional(Timestamp),
+    scheduledAt: Type.Optional(Timestamp),
+  },
+  { additionalProperties: false },
+);
+
+const tags = ['probes'];
+
+export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+  const db = deps.pool;
+
+  app.get(
+    '/probes',
+    {
+      schema: {
+        tags,
+        querystring: Type.Object({ ...PageQuery, campaignId: Type.Optional(Uuid), brandId: Type.Optional(Uuid), mailboxId: Type.Optional(Uuid), status: Type.Optional(Status) }),
+        response: { 200: Page(Type.Ref('Probe')), ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { campaignId, brandId, mailboxId, status } = request.query;
+      const page = await listProbes(db, request.query, { campaignId, brandId, mailboxId, status: status as ProbeStatus | undefined });
+      const outcomes = await Promise.all(page.items.map((p) => findOutcome(db, p.id)));
+      return { ...page, items: page.items.map((p, i) => ({ ...p, outcome: outcomes[i] ? presentOutcome(outcomes[i]!) : null })) };
+    },
+  );
+
+  app.post('/probes', { config: { writeRole: 'auditor' }, schema: { tags, body: ProbeInput, response: { 201: Type.Ref('Probe'), ...commonErrors } } }, async (request, reply) => {
+    const b = request.body;
+    const errors = [];
+    if (b.channel === 'webform' && !b.sentAt) errors.push({ field: 'body/sentAt', message: 'a web-form probe is declared with the time it was sent' });
+    if (b.channel === 'webform' && b.messageId) errors.push({ field: 'body/messageId', message: 'a web-form probe has no Message-ID' });
+    if (b.channel === 'email' && !b.sentAt && !b.scheduledAt) errors.push({ field: 'body/sentAt', message: 'give sentAt (sent outside the service) or scheduledAt (for the service to send)' });
+    if (b.channel === 'email' && b.sentAt && !b.messageId) errors.push({ field: 'body/messageId', message: 'an e-mail probe sent outside the service needs its Message-ID, which threads the answers to it' });
+    if (b.sentAt && new Date(b.sentAt).getTime() > Date.now() + 5 * 60_000) errors.push({ field: 'body/sentAt', message: 'is in the future' });
+    if (errors.length) throw unprocessable(errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    const mailbox = await findMailbox(db, b.mailboxId);
+    if (!mailbox) throw unprocessable(`mailboxId ${b.mailboxId} does not exist`, [{ field: 'body/mailboxId', message: 'no mailbox has this id' }]);
+    const sent = Boolean(b.sentAt);
+    // a sent probe has an outcome from the start: unanswered until a reply says otherwise
+    const probe = await withTransaction(db, async (tx) => {
+      const inserted = await insertProbe(tx, {
+        ...b,
+        personaAddress: b.personaAddress ?? mailbox.address,
+        messageId: b.messageId?.replace(/^<|>$/g, '') ?? null,
+        sentAt: b.sentAt ? new Date(b.sentAt) : null,
+        scheduledAt: b.scheduledAt ? new Date(b.scheduledAt) : null,
+        status: sent ? 'sent' : 'planned',
+      });
+      if (sent) await recomputeOutcome(tx, inserted.id);
+      return inserted;
+    });
+    const outcome = await findOutcome(db, probe.id);
+    return reply.code(201).send({ ...probe, outcome: outcome ? presentOutcome(outcome) : null, replies: [] });
+  });
+
+  app.get('/probes/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Probe'), ...commonErrors } } }, async (request) => {
+    const probe = found(await findProbe(db, request.params.id), 'probe', request.params.id);
+    const [outcome, messages] = await Promise.all([findOutcome(db, probe.id), listMessages(db, { limit: 500 }, { probeId: probe.id })]);
+    const figures = await findReplyFigures(db, messages.items.map((m) => m.id));
+    const replies = messages.items
+      .map((m) => {
+        const f = figures.get(m.id);
+        return {
+          id: m.id,
+          kind: f?.kind ?? m.kind,
+          from: m.from.address,
+          subject: m.subject,
+          receivedAt: m.receivedAt,
+          delayHours: f?.delayHours == null ? null : roundHours(f.delayHours),
+          businessDelayHours: f?.businessDelayHours == null ? null : roundHours(f.businessDelayHours),
+          late: f?.late ?? false,
+        };
+      })
+      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+    return { ...probe, outcome: outcome ? presentOutcome(outcome) : null, replies };
+  });
+};
+

@@ -1,0 +1,167 @@
+import { cutSignature } from './signature.ts';
+
+export interface ReplySplit {
+  /** The new text; ends with the closing formula when there is one. Trimmed. */
+  replyText: string;
+  /** The lines after the closing formula or the "-- " delimiter, or a mobile footer; null when none. */
+  signature: string | null;
+  /** The quoted history, attribution lines included; null when none. */
+  quoted: string | null;
+}
+
+type Mark = 'text' | 'empty' | 'quoted' | 'attribution' | 'boundary';
+
+/**
+ * Splits a message's text into the new reply, its signature and the quoted history.
+ *
+ * Lines are first marked (text, empty, `>`-quoted, attribution such as "On … wrote:" /
+ * "Le … a écrit :", or a hard boundary such as "-----Original Message-----", a forwarded
+ * marker or an Outlook "From: / Sent: / To: / Subject:" block), then cut:
+ * - a hard boundary ends the reply: everything after it is quoted, whatever it looks like;
+ * - top-posting (text above the first quote): the reply is that text;
+ * - bottom-posting (the message opens with the quote) or inline answers (text between two
+ *   quoted blocks): the reply is every unquoted line, the quoted lines are the history.
+ * The signature is then cut from the reply (see `cutSignature`).
+ */
+export function splitReply(text: string): ReplySplit {
+  const lines = text.replace(/\r\n?/g, '\n').split('\n').map(trimEnd);
+  const marks = markLines(lines);
+  const boundary = marks.indexOf('boundary');
+  const region = boundary === -1 ? lines.length : boundary;
+  const isQuote = (i: number): boolean => marks[i] === 'quoted' || marks[i] === 'attribution';
+  const firstQuote = marks.findIndex((_, i) => i < region && isQuote(i));
+
+  let body: string[];
+  let quoted: string[];
+  if (firstQuote === -1) {
+    body = lines.slice(0, region);
+    quoted = lines.slice(region);
+  } else if (marks.slice(0, firstQuote).includes('text') && !isInterleaved(marks, firstQuote, region)) {
+    body = lines.slice(0, firstQuote);
+    quoted = lines.slice(firstQuote);
+  } else {
+    body = lines.slice(0, region).filter((_, i) => !isQuote(i));
+    quoted = [...lines.slice(0, region).filter((_, i) => isQuote(i)), ...lines.slice(region)];
+  }
+  const { body: reply, signature } = cutSignature(dropTrailingRules(body));
+  return {
+    replyText: reply.join('\n').trim(),
+    signature: joinOrNull(signature),
+    quoted: joinOrNull(quoted),
+  };
+}
+
+/** Marks every line up to the first hard boundary (what follows it is quoted whatever it is). */
+function markLines(lines: string[]): Mark[] {
+  const nextContent = nextContentIndexes(lines);
+  const marks: Mark[] = [];
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i] ?? '';
+    if (line.trim() === '') marks.push('empty');
+    else if (/^\s*>/.test(line)) marks.push('quoted');
+    else if (isHardBoundary(lines, nextContent, i)) {
+      marks.push('boundary');
+      break;
+    } else {
+      const span = attributionSpan(lines, nextContent, i);
+      if (span === 0) marks.push('text');
+      for (let k = 0; k < span; k += 1) marks.push('attribution');
+      i += Math.max(span - 1, 0);
+    }
+  }
+  return marks;
+}
+
+/** For each line, the index of the first non-empty line after it (lines.length when none). */
+function nextContentIndexes(lines: string[]): number[] {
+  const next = new Array<number>(lines.length);
+  let upcoming = lines.length;
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    next[i] = upcoming;
+    if ((lines[i] ?? '').trim() !== '') upcoming = i;
+  }
+  return next;
+}
+
+/** Text between two quoted blocks: an inline answer, as in "> question / answer / > question / answer". */
+function isInterleaved(marks: Mark[], firstQuote: number, region: number): boolean {
+  const firstText = marks.findIndex((mark, i) => i > firstQuote && i < region && mark === 'text');
+  if (firstText === -1) return false;
+  return marks.some((mark, i) => i > firstText && i < region && (mark === 'quoted' || mark === 'attribution'));
+}
+
+/** Forward and original-message separators, in the languages of the clients our brands use (tested on trimmed lines). */
+const SEPARATOR =
+  /^(?:-{2,}|_{2,}|={2,})\s*(?:original message|message d'origine|message original|messaggio originale|mensaje original|mensagem original|urspr[üu]ngliche nachricht|oorspronkelijk bericht|p[ůu]vodn[íi] zpr[áa]va|forwarded message|message transf[ée]r[ée]|message r[ée]exp[ée]di[ée]|weitergeleitete nachricht|mensaje reenviado|messaggio inoltrato|p[řr]eposlan[áa] zpr[áa]va)\s*(?:-{2,}|_{2,}|={2,})$/i;
+const FORWARD_INTRO =
+  /^(?:begin forwarded message|d[ée]but du message (?:r[ée]exp[ée]di[ée]|transf[ée]r[ée])|anfang der weitergeleiteten nachricht)\s*:$/i;
+/** Outlook's reply separator (`____…` in text, a rule in HTML), when a header block follows. */
+const RULE = /^(?:_{10,}|-{10,}|—{5,})$/;
+
+function isHardBoundary(lines: string[], nextContent: number[], i: number): boolean {
+  const line = (lines[i] ?? '').trim().replace(/[\u2018\u2019\u02bc]/g, "'");
+  if (SEPARATOR.test(line) || FORWARD_INTRO.test(line)) return true;
+  if (RULE.test(line)) {
+    const next = nextContent[i] ?? lines.length;
+    return next - i <= 3 && isHeaderBlock(lines, next);
+  }
+  return isHeaderBlock(lines, i);
+}
+
+const FROM_KEY = /^\*?(?:from|de|von|da|van|od|от)(?:\s*\*)?\s*:/i;
+const HEADER_KEY =
+  /^\*?(?:from|de|von|da|van|od|от|sent|date|to|cc|subject|envoy[ée]|[àa]|objet|gesendet|datum|an|betreff|enviado|fecha|para|asunto|inviato|oggetto|verzonden|aan|onderwerp|odesl[áa]no|komu|p[řr]edm[ěe]t)(?:\s*\*)?\s*:/i;
+
+/** A quoted message's header block: at least three header lines among six, one of them "From:"/"De :". */
+function isHeaderBlock(lines: string[], i: number): boolean {
+  if (!HEADER_KEY.test((lines[i] ?? '').trim())) return false;
+  const keys = lines.slice(i, i + 6).map((line) => line.trim()).filter((line) => HEADER_KEY.test(line));
+  return keys.length >= 3 && keys.some((line) => FROM_KEY.test(line));
+}
+
+const ATTRIBUTION_VERB =
+  /(?:wrote|writes|a\s+écrit|schrieb|escribió|ha\s+scritto|schreef|skrev|escreveu|napsal[a]?|написал[а]?|napisał[a]?|kirjoitti)\s*:$/i;
+/** How a wrapped attribution's first line begins: "On", "Le", "Am", a date, Yahoo's "--- On". */
+const ATTRIBUTION_START = /^(?:-+ ?)?(?:on|le|am|el|il|op|em|den|dne|w dniu|\d)/i;
+const MAX_ATTRIBUTION_LINES = 3;
+const MAX_ATTRIBUTION_LENGTH = 300;
+
+/**
+ * How many lines, from `i`, form an attribution ("On Mon, … X <x@y> wrote:", "Le … a écrit :",
+ * wrapped over up to three lines); 0 when none. Without a known verb, a line ending in ":"
+ * that holds a date and an address and introduces `>` lines counts as one too.
+ */
+function attributionSpan(lines: string[], nextContent: number[], i: number): number {
+  const part: string[] = [];
+  for (let span = 1; span <= MAX_ATTRIBUTION_LINES; span += 1) {
+    const line = (lines[i + span - 1] ?? '').trim();
+    if (line === '' || (span === 2 && !ATTRIBUTION_START.test(part[0] ?? ''))) return 0;
+    part.push(line);
+    if (!line.endsWith(':')) continue;
+    const joined = part.join(' ');
+    if (joined.length > MAX_ATTRIBUTION_LENGTH) return 0;
+    const introducesQuote = /^\s*>/.test(lines[nextContent[i + span - 1] ?? lines.length] ?? '');
+    if (ATTRIBUTION_VERB.test(joined) && (/[\d@]/.test(joined) || introducesQuote)) return span;
+    if (introducesQuote && /\d/.test(joined) && /@|\d:\d\d/.test(joined)) return span;
+  }
+  return 0;
+}
+
+/** Rules left at the end of the reply by an HTML separator or an Outlook line. */
+function dropTrailingRules(lines: string[]): string[] {
+  let end = lines.length;
+  while (end > 0 && /^(?:[-_=*~—]{3,})?$/.test((lines[end - 1] ?? '').trim())) end -= 1;
+  return lines.slice(0, end);
+}
+
+/** Trailing whitespace off, zero-width spaces included (a plain regex would be quadratic on long runs). */
+function trimEnd(line: string): string {
+  let end = line.length;
+  while (end > 0 && /[\s\u200b]/u.test(line.charAt(end - 1))) end -= 1;
+  return line.slice(0, end);
+}
+
+function joinOrNull(lines: string[]): string | null {
+  const joined = lines.join('\n').trim();
+  return joined === '' ? null : joined;
+}

@@ -1,0 +1,76 @@
+/** The incremental sync checkpoint of each folder of a mailbox. */
+import type { Queryable } from './pool.ts';
+
+export interface FolderCheckpoint {
+  path: string;
+  specialUse: string | null;
+  uidValidity: number | null;
+  lastUid: number;
+  highestModseq: bigint | null;
+}
+
+interface FolderRow {
+  path: string;
+  special_use: string | null;
+  uid_validity: number | null;
+  last_uid: number;
+  highest_modseq: string | null;
+}
+
+export async function listFolderCheckpoints(db: Queryable, mailboxId: string): Promise<FolderCheckpoint[]> {
+  const { rows } = await db.query<FolderRow>('select * from mailbox_folders where mailbox_id = $1 order by path', [mailboxId]);
+  return rows.map((r) => ({
+    path: r.path,
+    specialUse: r.special_use,
+    uidValidity: r.uid_validity === null ? null : Number(r.uid_validity),
+    lastUid: Number(r.last_uid),
+    highestModseq: r.highest_modseq === null ? null : BigInt(r.highest_modseq),
+  }));
+}
+
+/** Call in the transaction that stores the messages the checkpoint covers. */
+export async function saveFolderCheckpoint(db: Queryable, mailboxId: string, checkpoint: FolderCheckpoint): Promise<void> {
+  await db.query(
+    `insert into mailbox_folders (mailbox_id, path, special_use, uid_validity, last_uid, highest_modseq, synced_at)
+     values ($1, $2, $3, $4, $5, $6, now())
+     on conflict (mailbox_id, path) do update
+        set special_use = excluded.special_use, uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
+            highest_modseq = excluded.highest_modseq, synced_at = excluded.synced_at`,
+    [
+      mailboxId,
+      checkpoint.path,
+      checkpoint.specialUse,
+      checkpoint.uidValidity,
+      checkpoint.lastUid,
+      checkpoint.highestModseq === null ? null : checkpoint.highestModseq.toString(),
+    ],
+  );
+}
+
+/** Folders that no longer exist on the server (or no longer wanted) stop being tracked. */
+export async function forgetFolders(db: Queryable, mailboxId: string, keep: string[]): Promise<void> {
+  await db.query('delete from mailbox_folders where mailbox_id = $1 and not (path = any($2::text[]))', [mailboxId, keep]);
+}
+
+export async function recordPoll(db: Queryable, mailboxId: string, error: string | null): Promise<void> {
+  await db.query(
+    error === null
+      ? `update mailboxes set last_polled_at = now(), last_error = null, last_error_at = null, consecutive_failures = 0 where id = $1`
+      : `update mailboxes set last_polled_at = now(), last_error = $2, last_error_at = now(), consecutive_failures = consecutive_failures + 1 where id = $1`,
+    error === null ? [mailboxId] : [mailboxId, error],
+  );
+}
+
+export async function findPollState(
+  db: Queryable,
+  mailboxId: string,
+): Promise<{ enabled: boolean; consecutiveFailures: number; lastErrorAt: Date | null; pollIntervalSeconds: number } | null> {
+  const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; poll_interval_seconds: number }>(
+    'select enabled, consecutive_failures, last_error_at, poll_interval_seconds from mailboxes where id = $1',
+    [mailboxId],
+  );
+  const row = rows[0];
+  return row
+    ? { enabled: row.enabled, consecutiveFailures: row.consecutive_failures, lastErrorAt: row.last_error_at, pollIntervalSeconds: row.poll_interval_seconds }
+    : null;
+}

@@ -1,0 +1,128 @@
+/** One outcome per probe, carrying the probe's grouping keys so that statistics read one table. */
+import type { Outcome } from '../audit/outcome.ts';
+import type { Queryable } from './pool.ts';
+
+export interface OutcomeKeys {
+  probeId: string;
+  campaignId: string;
+  brandId: string;
+  sectorId: string;
+  mailboxId: string;
+  sentAt: Date | null;
+}
+
+export type StoredOutcome = Omit<Outcome, 'lateReplyIds'> & { score: number | null; frozen: boolean; updatedAt: Date };
+
+export async function saveOutcome(db: Queryable, keys: OutcomeKeys, o: Outcome): Promise<void> {
+  await db.query(
+    `insert into outcomes (probe_id, campaign_id, brand_id, sector_id, mailbox_id, sent_at, acknowledged_at, ack_delay_hours,
+                           answered_at, answer_reply_id, delay_hours, business_delay_hours, within_norms, reminders_sent,
+                           answered_after_reminder, follow_ups, bounced, updated_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, now())
+     on conflict (probe_id) do update set
+       campaign_id = excluded.campaign_id, brand_id = excluded.brand_id, sector_id = excluded.sector_id,
+       mailbox_id = excluded.mailbox_id, sent_at = excluded.sent_at, acknowledged_at = excluded.acknowledged_at,
+       ack_delay_hours = excluded.ack_delay_hours, answered_at = excluded.answered_at,
+       answer_reply_id = excluded.answer_reply_id, delay_hours = excluded.delay_hours,
+       business_delay_hours = excluded.business_delay_hours, within_norms = excluded.within_norms,
+       reminders_sent = excluded.reminders_sent, answered_after_reminder = excluded.answered_after_reminder,
+       follow_ups = excluded.follow_ups, bounced = excluded.bounced, updated_at = now()`,
+    [
+      keys.probeId,
+      keys.campaignId,
+      keys.brandId,
+      keys.sectorId,
+      keys.mailboxId,
+      keys.sentAt,
+      o.acknowledgedAt,
+      o.ackDelayHours,
+      o.answeredAt,
+      o.answerReplyId,
+      o.delayHours,
+      o.businessDelayHours,
+      JSON.stringify(o.withinNorms),
+      o.remindersSent,
+      o.answeredAfterReminder,
+      o.followUps,
+      o.bounced,
+    ],
+  );
+}
+
+interface OutcomeRow {
+  acknowledged_at: Date | null;
+  ack_delay_hours: number | null;
+  answered_at: Date | null;
+  answer_reply_id: string | null;
+  delay_hours: number | null;
+  business_delay_hours: number | null;
+  within_norms: Record<string, boolean>;
+  reminders_sent: number;
+  answered_after_reminder: boolean;
+  follow_ups: number;
+  bounced: boolean;
+  score: number | null;
+  frozen: boolean;
+  updated_at: Date;
+}
+
+export async function findOutcome(db: Queryable, probeId: string): Promise<StoredOutcome | null> {
+  const { rows } = await db.query<OutcomeRow>('select * from outcomes where probe_id = $1', [probeId]);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    acknowledgedAt: r.acknowledged_at,
+    ackDelayHours: r.ack_delay_hours,
+    answeredAt: r.answered_at,
+    answerReplyId: r.answer_reply_id,
+    delayHours: r.delay_hours,
+    businessDelayHours: r.business_delay_hours,
+    withinNorms: r.within_norms,
+    remindersSent: r.reminders_sent,
+    answeredAfterReminder: r.answered_after_reminder,
+    followUps: r.follow_ups,
+    bounced: r.bounced,
+    score: r.score,
+    frozen: r.frozen,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** What recomputing an outcome needs to know of the probe, its campaign and its brand. */
+export async function findOutcomeContext(db: Queryable, probeId: string): Promise<{
+  keys: OutcomeKeys;
+  campaign: { norms: number[]; businessHours: { days: number[]; from: string; to: string }; timezone: string; closedAt: Date | null };
+  reminders: { sentAt: Date }[];
+  frozen: boolean;
+} | null> {
+  const { rows } = await db.query<{
+    id: string;
+    campaign_id: string;
+    brand_id: string;
+    sector_id: string;
+    mailbox_id: string;
+    sent_at: Date | null;
+    norms: number[];
+    business_hours: { days: number[]; from: string; to: string };
+    timezone: string;
+    closed_at: Date | null;
+    reminder_times: Date[];
+    frozen: boolean | null;
+  }>(
+    `select p.id, p.campaign_id, p.brand_id, b.sector_id, p.mailbox_id, p.sent_at,
+            c.norms, c.business_hours, c.timezone, c.closed_at,
+            array(select r.sent_at from reminders r where r.probe_id = p.id and r.sent_at is not null order by r.sent_at) as reminder_times,
+            (select o.frozen from outcomes o where o.probe_id = p.id) as frozen
+       from probes p join brands b on b.id = p.brand_id join campaigns c on c.id = p.campaign_id
+      where p.id = $1`,
+    [probeId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    keys: { probeId: r.id, campaignId: r.campaign_id, brandId: r.brand_id, sectorId: r.sector_id, mailboxId: r.mailbox_id, sentAt: r.sent_at },
+    campaign: { norms: r.norms, businessHours: r.business_hours, timezone: r.timezone, closedAt: r.closed_at },
+    reminders: r.reminder_times.map((sentAt) => ({ sentAt })),
+    frozen: r.frozen ?? false,
+  };
+}

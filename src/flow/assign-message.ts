@@ -1,0 +1,29 @@
+/**
+ * An auditor attaches a message to a probe by hand (or detaches it): the message
+ * becomes a reply of that probe with the rule `manual`, and the outcomes of the probe
+ * it leaves and of the probe it joins are recomputed in the same transaction.
+ */
+import { findMessage, setMessageMatch, type MessageKind } from '../db/messages.repo.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
+import { deleteReply, upsertReply } from '../db/replies.repo.ts';
+import { recomputeOutcome } from './recompute-outcome.ts';
+
+export async function assignMessage(
+  pool: Pool,
+  input: { messageId: string; probeId: string | null; kind?: MessageKind | undefined; by: string },
+): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    const message = await findMessage(tx, input.messageId);
+    if (!message) throw new Error(`message ${input.messageId} vanished`);
+    const previous = message.probeId;
+    const kind = input.kind ?? message.kind;
+    await setMessageMatch(tx, message.id, {
+      probeId: input.probeId,
+      match: input.probeId ? { rule: 'manual', confidence: 1, evidence: { by: input.by, previousProbeId: previous } } : null,
+      kind,
+    });
+    if (input.probeId) await upsertReply(tx, { id: message.id, probeId: input.probeId, kind, receivedAt: message.receivedAt });
+    else await deleteReply(tx, message.id);
+    for (const probeId of new Set([previous, input.probeId])) if (probeId) await recomputeOutcome(tx, probeId);
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * From a fetched message to stored rows: parse, classify, match, store, and recompute
+ * the outcome of every probe a batch touched — all of a batch in one transaction with
+ * the folder's checkpoint, so a crash anywhere re-reads and never skips or doubles.
+ */
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { classifyMessage } from '../audit/classify.ts';
+import { detectLanguage } from '../audit/language.ts';
+import { buildThreadIndex, matchMessage, messageIdKey, extractTicketRefs, type MatchCandidate, type MatchResult, type ThreadIndex } from '../audit/match.ts';
+import type { ParsedMessage } from '../audit/message.ts';
+import { splitReply } from '../audit/quote.ts';
+import type { FolderCheckpoint } from '../db/folders.repo.ts';
+import { saveFolderCheckpoint } from '../db/folders.repo.ts';
+import { listMatchCandidates } from '../db/matching.repo.ts';
+import { insertMessage, listMatchedThreadKeys, relocateKnownMessage, type MessageKind } from '../db/messages.repo.ts';
+import { withTransaction, type Pool, type Queryable } from '../db/pool.ts';
+import { upsertReply } from '../db/replies.repo.ts';
+import { parseHeaderBlock, parseMessage } from '../mail/parse.ts';
+import { recomputeOutcome } from './recompute-outcome.ts';
+
+const gzipAsync = promisify(gzip);
+
+/** A message as the IMAP fetch hands it over. */
+export interface FetchedMessage {
+  uid: number;
+  /** IMAP INTERNALDATE: the reply's time. */
+  internalDate: Date;
+  size: number;
+  /** The whole source, or only its header block when `oversize`. */
+  source: Buffer;
+  oversize: boolean;
+}
+
+/** What the CPU-bound stage produced; storing it needs the database and nothing else. */
+export interface PreparedMessage {
+  fetched: FetchedMessage;
+  parsed: ParsedMessage;
+  sha256: Buffer;
+  gz: Buffer;
+  replyText: string;
+  signature: string | null;
+  language: string | null;
+}
+
+export async function prepareMessage(fetched: FetchedMessage, maxBytes: number): Promise<PreparedMessage> {
+  const parsed = fetched.oversize
+    ? parseHeaderBlock(
+        fetched.source,
+        `message of ${(fetched.size / 1048576).toFixed(1)} MB is above the ${(maxBytes / 1048576).toFixed(0)} MB cap: stored with its headers only`,
+      )
+    : await parseMessage(fetched.source);
+  const split = splitReply(parsed.text);
+  const [gz] = await Promise.all([gzipAsync(fetched.source)]);
+  return {
+    fetched,
+    parsed,
+    sha256: createHash('sha256').update(fetched.source).digest(),
+    gz,
+    replyText: split.replyText,
+    signature: split.signature,
+    language: split.replyText ? detectLanguage(split.replyText) : null,
+  };
+}
+
+/**
+ * What a sync of one mailbox keeps in memory across its batches: the candidates and
+ * what earlier matches taught, updated as the batches match new messages.
+ */
+export interface MailboxMatchState {
+  mailboxId: string;
+  mailboxAddress: string;
+  candidates: MatchCandidate[];
+  brandDomains: string[];
+  index: { messageIds: Map<string, string>; ticketRefs: Map<string, string> };
+}
+
+export async function loadMatchState(db: Queryable, mailbox: { id: string; address: string }): Promise<MailboxMatchState> {
+  const [candidates, matched] = await Promise.all([listMatchCandidates(db, mailbox.id), listMatchedThreadKeys(db, mailbox.id)]);
+  const index = buildThreadIndex(matched) as ThreadIndex;
+  return {
+    mailboxId: mailbox.id,
+    mailboxAddress: mailbox.address,
+    candidates,
+    brandDomains: [...new Set(candidates.flatMap((c) => c.brandSenderDomains))],
+    index: { messageIds: new Map(index.messageIds), ticketRefs: new Map(index.ticketRefs) },
+  };
+}
+
+export interface StoredOutcomeOfBatch {
+  inserted: number;
+  duplicates: number;
+  matched: number;
+  /** Ids of new replies, for the analysis queue. */
+  replyIds: string[];
+  probeIds: string[];
+}
+
+/** Stores a batch and advances the checkpoint, in one transaction. */
+export async function storeBatch(
+  pool: Pool,
+  state: MailboxMatchState,
+  folder: string,
+  uidValidity: number,
+  batch: PreparedMessage[],
+  checkpoint: FolderCheckpoint,
+): Promise<StoredOutcomeOfBatch> {
+  return withTransaction(pool, async (tx) => {
+    const result: StoredOutcomeOfBatch = { inserted: 0, duplicates: 0, matched: 0, replyIds: [], probeIds: [] };
+    const touched = new Set<string>();
+    for (const message of batch) {
+      const place = { mailboxId: state.mailboxId, sourceSha256: message.sha256, folder, uidValidity, uid: message.fetched.uid };
+      // A message seen before (UIDVALIDITY reset, or the same bytes in two folders) keeps its one row.
+      if (await relocateKnownMessage(tx, place)) {
+        result.duplicates++;
+        continue;
+      }
+      const classification = classifyMessage(message.parsed, { brandDomains: state.brandDomains });
+      const match = matchOne(state, message, classification.kind === 'bounce');
+      const kind: MessageKind = classification.kind;
+      const p = message.parsed;
+      const id = await insertMessage(tx, {
+        ...place,
+        messageId: p.messageId,
+        sourceGz: message.gz,
+        size: message.fetched.size,
+        fromAddress: p.from?.address || null,
+        fromName: p.from?.name || null,
+        to: p.to.map((a) => a.address),
+        cc: p.cc.map((a) => a.address),
+        subject: p.subject || null,
+        receivedAt: message.fetched.internalDate,
+        dateHeader: p.date,
+        inReplyTo: p.inReplyTo,
+        references: p.references,
+        kind,
+        signals: classification.signals,
+        language: message.language,
+        replyText: message.replyText || null,
+        signature: message.signature,
+        probeId: match?.probeId ?? null,
+        match: match && { rule: match.rule, confidence: match.confidence, evidence: { ...match.evidence } },
+        parseError: p.parseError,
+        oversize: message.fetched.oversize,
+      });
+      if (id === null) {
+        result.duplicates++;
+        continue;
+      }
+      result.inserted++;
+      if (match) {
+        await upsertReply(tx, { id, probeId: match.probeId, kind, receivedAt: message.fetched.internalDate });
+        touched.add(match.probeId);
+        result.matched++;
+        result.replyIds.push(id);
+        learn(state, match.probeId, message);
+      }
+    }
+    for (const probeId of touched) await recomputeOutcome(tx, probeId);
+    await saveFolderCheckpoint(tx, state.mailboxId, checkpoint);
+    result.probeIds = [...touched];
+    return result;
+  });
+}
+
+/**
+ * A bounce carries the probe it returns as an attached part (`message/rfc822`,
+ * `text/rfc822-headers`) that the parsed text leaves out: its whole source is searched.
+ */
+function matchOne(state: MailboxMatchState, message: PreparedMessage, bounce: boolean): MatchResult | null {
+  const p = message.parsed;
+  const text = bounce ? `${p.text}\n${message.fetched.source.toString('latin1')}` : p.text;
+  return matchMessage(
+    {
+      messageId: p.messageId,
+      inReplyTo: p.inReplyTo,
+      references: p.references,
+      from: p.from,
+      to: p.to,
+      cc: p.cc,
+      subject: p.subject,
+      headers: p.headers,
+      text,
+      mailboxId: state.mailboxId,
+      mailboxAddress: state.mailboxAddress,
+      receivedAt: message.fetched.internalDate,
+      replyText: message.replyText,
+    },
+    state.candidates,
+    state.index,
+  );
+}
+
+/** A matched message teaches the cascade its Message-ID and ticket references, for the rest of the sync. */
+function learn(state: MailboxMatchState, probeId: string, message: PreparedMessage): void {
+  if (message.parsed.messageId) state.index.messageIds.set(messageIdKey(message.parsed.messageId), probeId);
+  for (const ref of extractTicketRefs(`${message.parsed.subject}\n${message.replyText}`)) {
+    const known = state.index.ticketRefs.get(ref);
+    if (known === undefined) state.index.ticketRefs.set(ref, probeId);
+    else if (known !== probeId) state.index.ticketRefs.delete(ref);
+  }
+}

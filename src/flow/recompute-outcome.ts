@@ -1,0 +1,34 @@
+/**
+ * Recomputes a probe's outcome and the figures of each of its replies from scratch,
+ * whenever a reply arrives, is reassigned, or a reminder goes out. Call inside the
+ * transaction that changed the thread, so the outcome never lags behind its replies.
+ */
+import { computeOutcome, threadKinds, type Outcome } from '../audit/outcome.ts';
+import { businessHours, calendarHours } from '../audit/timing.ts';
+import { findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
+import type { Queryable } from '../db/pool.ts';
+import { listProbeThread, saveReplyFigures } from '../db/replies.repo.ts';
+
+export async function recomputeOutcome(db: Queryable, probeId: string): Promise<Outcome | null> {
+  const context = await findOutcomeContext(db, probeId);
+  if (!context) return null;
+  const thread = await listProbeThread(db, probeId);
+  const outcome = computeOutcome({ sentAt: context.keys.sentAt, reminders: context.reminders }, thread, context.campaign);
+
+  const late = new Set(outcome.lateReplyIds);
+  const kinds = threadKinds(thread.filter((r) => !late.has(r.id)));
+  const sentAt = context.keys.sentAt;
+  const schedule = { ...context.campaign.businessHours, timezone: context.campaign.timezone };
+  await saveReplyFigures(
+    db,
+    thread.map((reply) => ({
+      id: reply.id,
+      kind: kinds.get(reply.id) ?? reply.kind,
+      delayHours: sentAt ? Math.max(0, calendarHours(sentAt, reply.receivedAt)) : null,
+      businessDelayHours: sentAt ? businessHours(sentAt, reply.receivedAt, schedule) : null,
+      late: late.has(reply.id),
+    })),
+  );
+  await saveOutcome(db, context.keys, outcome);
+  return outcome;
+}

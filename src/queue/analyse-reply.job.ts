@@ -1,0 +1,56 @@
+/**
+ * Analyses one reply from its stored raw source, records the result under the
+ * analyser's version, and refreshes the probe's score. Re-running it is harmless:
+ * the analysis of a version is replaced, never doubled.
+ */
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Job } from 'bullmq';
+import { ANALYSER_VERSION } from '../audit/analyse.ts';
+import { findReplyToAnalyse, listRepliesToAnalyse, saveAnalysis } from '../db/analyses.repo.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
+import { readMessage } from '../flow/analyse-message.ts';
+import { refreshReplyScore } from '../flow/score-reply.ts';
+import { parseMessage } from '../mail/parse.ts';
+import { hasSpeller } from '../spell/hunspell.ts';
+import { JOB_OPTIONS, jobIds, type AnalyseReplyJob, type Queues } from './queues.ts';
+
+const gunzipAsync = promisify(gunzip);
+
+export async function analyseStoredReply(pool: Pool, replyId: string): Promise<'analysed' | 'skipped'> {
+  const reply = await findReplyToAnalyse(pool, replyId);
+  if (!reply?.sourceGz || (reply.kind !== 'answer' && reply.kind !== 'follow_up')) return 'skipped';
+  const parsed = await parseMessage(await gunzipAsync(reply.sourceGz));
+  const reading = await readMessage(parsed, {
+    context: reply.context,
+    ...(hasSpeller(reply.language) && { fallbackLanguage: reply.language }),
+  });
+  if (!reading.analysis) return 'skipped';
+  await withTransaction(pool, async (tx) => {
+    await saveAnalysis(tx, replyId, ANALYSER_VERSION, reading.analysis);
+    await refreshReplyScore(tx, replyId);
+  });
+  return 'analysed';
+}
+
+export function analyseReplyProcessor(pool: Pool) {
+  return async (job: Job<AnalyseReplyJob>) => analyseStoredReply(pool, job.data.replyId);
+}
+
+export async function enqueueAnalyses(queues: Queues, replyIds: string[]): Promise<void> {
+  if (replyIds.length === 0) return;
+  await queues['analyse-reply'].addBulk(
+    replyIds.map((replyId) => ({
+      name: 'analyse',
+      data: { replyId } satisfies AnalyseReplyJob,
+      opts: { ...JOB_OPTIONS['analyse-reply'], jobId: jobIds.analyseReply(replyId, ANALYSER_VERSION) },
+    })),
+  );
+}
+
+/** Finds answers the current analyser version has not seen (after an upgrade, all of them) and queues them. */
+export async function enqueueMissingAnalyses(pool: Pool, queues: Queues, limit = 1000): Promise<number> {
+  const ids = await listRepliesToAnalyse(pool, ANALYSER_VERSION, limit);
+  await enqueueAnalyses(queues, ids);
+  return ids.length;
+}

@@ -1,0 +1,203 @@
+/**
+ * One poll of one mailbox: for each synced folder, STATUS, then nothing, a fetch of the
+ * new UIDs, or a full re-read after a UIDVALIDITY change (see `planSync`). Each batch
+ * of messages is stored with its checkpoint in one transaction.
+ *
+ * Failures (refused login, dropped connection, timeout) are recorded on the mailbox's
+ * sync state; the next scheduled polls are skipped until a backoff delay has passed,
+ * so a wrong password never loops hot. A poll asked through the API always tries.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isPermanentImapError, nextPollDelayMs } from '../audit/backoff.ts';
+import { advanceCheckpoint, planSync, type SyncCheckpoint } from '../audit/sync-plan.ts';
+import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
+import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint } from '../db/folders.repo.ts';
+import type { Pool } from '../db/pool.ts';
+import { loadMatchState, prepareMessage, storeBatch, type FetchedMessage, type MailboxMatchState } from '../flow/ingest.ts';
+import { ImapConnectionCache, type ImapConnection } from '../mail/imap-client.ts';
+import { discoverFolders, fetchNewMessages, folderStatus, type SyncFolder } from '../mail/imap-sync.ts';
+import type { Logger } from '../logger.ts';
+import type { SecretBox } from '../secrets.ts';
+import { acquireLock } from './mailbox-lock.ts';
+import type { PollMailboxJob } from './queues.ts';
+
+export interface PollDeps {
+  pool: Pool;
+  redis: Redis;
+  secretBox: SecretBox;
+  logger: Logger;
+  connections: ImapConnectionCache;
+  lockPrefix: string;
+  maxMessageBytes: number;
+  batchSize?: number;
+  now?: () => Date;
+  /** Called after each stored batch with the ids of the new replies (the analysis queue listens). */
+  onReplies?: (replyIds: string[]) => Promise<void>;
+  /** Test hook: runs after each batch is committed. */
+  afterBatch?: (info: { folder: string; stored: number }) => Promise<void>;
+}
+
+export interface FolderReport {
+  path: string;
+  action: 'none' | 'fetch' | 'reset';
+  reason: string;
+  fetched: number;
+  inserted: number;
+  duplicates: number;
+  matched: number;
+}
+
+export type PollReport =
+  | { status: 'done'; mailboxId: string; folders: FolderReport[] }
+  | { status: 'skipped'; mailboxId: string; reason: 'locked' | 'backoff' | 'disabled' | 'missing' };
+
+export class MailboxSyncError extends Error {
+  override name = 'MailboxSyncError';
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<PollReport> {
+  const { mailboxId } = job;
+  const now = deps.now ?? (() => new Date());
+  const state = await findPollState(deps.pool, mailboxId);
+  if (!state) return { status: 'skipped', mailboxId, reason: 'missing' };
+  if (!state.enabled && job.trigger === 'schedule') return { status: 'skipped', mailboxId, reason: 'disabled' };
+  if (job.trigger === 'schedule' && state.consecutiveFailures > 0 && state.lastErrorAt) {
+    const wait = nextPollDelayMs(state.consecutiveFailures, state.pollIntervalSeconds * 1000);
+    if (now().getTime() < state.lastErrorAt.getTime() + wait) return { status: 'skipped', mailboxId, reason: 'backoff' };
+  }
+
+  const lock = await acquireLock(deps.redis, `${deps.lockPrefix}:lock:poll-mailbox:${mailboxId}`);
+  if (!lock) return { status: 'skipped', mailboxId, reason: 'locked' };
+  const log = deps.logger.child({ mailboxId });
+  try {
+    const folders = await syncFolders(deps, mailboxId, () => lock.held);
+    await recordPoll(deps.pool, mailboxId, null);
+    const changed = folders.filter((f) => f.fetched > 0);
+    if (changed.length > 0) log.info({ folders: changed }, 'mailbox synced');
+    return { status: 'done', mailboxId, folders };
+  } catch (err) {
+    await deps.connections.drop(mailboxId);
+    const permanent = isPermanentImapError(err);
+    const message = describeFailure(err);
+    await recordPoll(deps.pool, mailboxId, message).catch(() => {});
+    log.warn({ err: { message, permanent } }, 'mailbox sync failed');
+    throw new MailboxSyncError(message, permanent);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
+  const [mailbox, credentials, checkpoints] = await Promise.all([
+    findMailbox(deps.pool, mailboxId),
+    findMailboxCredentials(deps.pool, mailboxId),
+    listFolderCheckpoints(deps.pool, mailboxId),
+  ]);
+  if (!mailbox || !credentials) throw new Error('the mailbox was deleted during the poll');
+  const settings = { ...credentials.imap, password: deps.secretBox.open(credentials.imap.sealedPassword) };
+  let connection = await deps.connections.acquire(mailboxId, settings);
+  const folders = await foldersToSync(connection, checkpoints, mailbox.extraFolders);
+  if (folders.discovered) await forgetFolders(deps.pool, mailboxId, folders.list.map((f) => f.path));
+
+  let matchState: MailboxMatchState | null = null;
+  const reports: FolderReport[] = [];
+  for (const folder of folders.list) {
+    const stored = checkpoints.find((c) => c.path === folder.path) ?? null;
+    let status = await folderStatus(connection.client, folder.path);
+    if (planSync(stored, status).reason === 'uidvalidity_changed') {
+      // A session opened before the change keeps a stale view of the folder (Dovecot shows
+      // it empty): ask again through a fresh one.
+      await deps.connections.drop(mailboxId);
+      connection = await deps.connections.acquire(mailboxId, settings);
+      status = await folderStatus(connection.client, folder.path);
+    }
+    const plan = planSync(stored, status);
+    const report: FolderReport = { path: folder.path, action: plan.action, reason: plan.reason, fetched: 0, inserted: 0, duplicates: 0, matched: 0 };
+    reports.push(report);
+    if (plan.action === 'none') continue;
+    matchState ??= await loadMatchState(deps.pool, { id: mailboxId, address: mailbox.address });
+    const base: SyncCheckpoint | null = plan.action === 'reset' ? null : stored;
+    const uidValidity = Number(status.uidValidity);
+    let lastUid = base?.lastUid ?? 0;
+    const seen: number[] = [];
+    const batches = fetchNewMessages(connection.client, folder.path, { fromUid: plan.fromUid, lastUid }, { maxBytes: deps.maxMessageBytes, batchSize: deps.batchSize ?? 100 });
+    let pending: IteratorResult<FetchedMessage[]> = status.messages > 0 ? await batches.next() : { done: true, value: undefined };
+    while (!pending.done) {
+      const batch = pending.value;
+      // read the next batch from IMAP while this one is parsed and stored
+      const next = batches.next();
+      const prepared = await Promise.all(batch.map((m) => prepareMessage(m, deps.maxMessageBytes)));
+      for (const m of batch) {
+        seen.push(m.uid);
+        lastUid = Math.max(lastUid, m.uid);
+      }
+      const following = await next;
+      // Until the last batch the checkpoint stops at the highest UID stored, with the old
+      // modseq; the last batch may move it to UIDNEXT - 1 (see `advanceCheckpoint`).
+      const checkpoint: FolderCheckpoint = following.done
+        ? { path: folder.path, specialUse: folder.specialUse, ...toNumbers(advanceCheckpoint(base, status, plan, seen)) }
+        : { path: folder.path, specialUse: folder.specialUse, uidValidity, lastUid, highestModseq: base?.highestModseq ?? null };
+      if (!stillHeld()) throw new Error('the poll lost its mailbox lock (it ran too long); the next poll resumes from the last checkpoint');
+      const result = await storeBatch(deps.pool, matchState, folder.path, uidValidity, prepared, checkpoint);
+      report.fetched += batch.length;
+      report.inserted += result.inserted;
+      report.duplicates += result.duplicates;
+      report.matched += result.matched;
+      if (result.replyIds.length > 0) await deps.onReplies?.(result.replyIds);
+      await deps.afterBatch?.({ folder: folder.path, stored: result.inserted });
+      pending = following;
+    }
+    if (report.fetched === 0) {
+      // nothing new after all (expunged meanwhile, or a modseq change only): move the checkpoint on
+      await storeBatch(deps.pool, matchState, folder.path, uidValidity, [], {
+        path: folder.path,
+        specialUse: folder.specialUse,
+        ...toNumbers(advanceCheckpoint(base, status, plan, [])),
+      });
+    }
+  }
+  return reports;
+}
+
+/**
+ * The folders of the last poll, without a LIST, while the connection is the one that
+ * listed them; a new connection lists again (a junk folder may have appeared).
+ */
+const listedBy = new WeakSet<ImapConnection>();
+async function foldersToSync(
+  connection: ImapConnection,
+  checkpoints: FolderCheckpoint[],
+  extraFolders: string[],
+): Promise<{ list: SyncFolder[]; discovered: boolean }> {
+  if (listedBy.has(connection) && checkpoints.length > 0) {
+    return { list: checkpoints.map((c) => ({ path: c.path, specialUse: c.specialUse })), discovered: false };
+  }
+  const list = await discoverFolders(connection.client, extraFolders);
+  listedBy.add(connection);
+  return { list, discovered: true };
+}
+
+function toNumbers(c: SyncCheckpoint): Pick<FolderCheckpoint, 'uidValidity' | 'lastUid' | 'highestModseq'> {
+  return { uidValidity: c.uidValidity === null ? null : Number(c.uidValidity), lastUid: c.lastUid, highestModseq: c.highestModseq };
+}
+
+/** A failure as the API shows it: what happened, never a secret. */
+function describeFailure(err: unknown): string {
+  const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
+  if (e.authenticationFailed) return `login refused by the IMAP server${e.responseText ? `: ${e.responseText}` : ''}; check the user and password`;
+  if (e.code === 'ECONNREFUSED') return `the IMAP server refused the connection (${e.message ?? 'ECONNREFUSED'})`;
+  if (e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT') return `the IMAP server did not answer in time (${e.code})`;
+  if (e.code === 'ENOTFOUND') return `the IMAP host was not found (${e.message ?? 'ENOTFOUND'})`;
+  return e.responseText ?? e.message ?? String(err);
+}
+
+export function pollMailboxProcessor(deps: PollDeps) {
+  return async (job: Job<PollMailboxJob>): Promise<PollReport> => pollMailbox(deps, job.data);
+}
