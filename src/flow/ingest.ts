@@ -73,6 +73,8 @@ export interface MailboxMatchState {
   mailboxAddress: string;
   candidates: MatchCandidate[];
   brandDomains: string[];
+  /** Message-IDs of the probes and reminders the service sent from this mailbox. */
+  ownMessageIds: Set<string>;
   index: { messageIds: Map<string, string>; ticketRefs: Map<string, string> };
 }
 
@@ -84,6 +86,7 @@ export async function loadMatchState(db: Queryable, mailbox: { id: string; addre
     mailboxAddress: mailbox.address,
     candidates,
     brandDomains: [...new Set(candidates.flatMap((c) => c.brandSenderDomains))],
+    ownMessageIds: new Set(candidates.flatMap((c) => [c.messageId, ...c.reminderMessageIds]).filter((id): id is string => id !== null).map(messageIdKey)),
     index: { messageIds: new Map(index.messageIds), ticketRefs: new Map(index.ticketRefs) },
   };
 }
@@ -117,7 +120,10 @@ export async function storeBatch(
         continue;
       }
       const classification = classifyMessage(message.parsed, { brandDomains: state.brandDomains });
-      const match = matchOne(state, message, classification.kind === 'bounce');
+      // a copy of our own probe or reminder (a mailbox rule, a brand's Cc) is no reply to it
+      const own = message.parsed.messageId !== null && state.ownMessageIds.has(messageIdKey(message.parsed.messageId));
+      if (own) classification.signals.push('own:probe-or-reminder');
+      const match = own ? null : matchOne(state, message, classification.kind === 'bounce');
       const kind: MessageKind = classification.kind;
       const p = message.parsed;
       const id = await insertMessage(tx, {

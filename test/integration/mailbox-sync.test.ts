@@ -269,6 +269,17 @@ describe('poll of a mailbox', () => {
     expect(await f.outcome(probe.id)).toMatchObject({ delay_hours: 1.5 });
   });
 
+  it('never takes a copy of its own probe for a reply to it', async () => {
+    const f = await mailboxFixture();
+    const probe = await f.probe('Frais de dossier');
+    const copy = rawMail({ from: `Marie Dupont <${f.user.address}>`, to: 'service.client@banque-exemple.fr', subject: probe.subject, messageId: probe.messageId, text: 'Bonjour, quels sont vos frais de dossier ?' });
+    await appendMessage(inject('dovecot'), f.user, 'INBOX', copy, new Date(T0.getTime() + 1000));
+    await f.poll();
+    const { rows } = await t.db.pool.query('select probe_id, signals from messages where mailbox_id = $1', [f.mailboxId]);
+    expect(rows).toEqual([{ probe_id: null, signals: expect.arrayContaining(['own:probe-or-reminder']) }]);
+    expect(await f.outcome(probe.id)).toBeUndefined();
+  });
+
   it('leaves what matches nothing in the review queue', async () => {
     const f = await mailboxFixture();
     await f.probe('Frais bancaires');
