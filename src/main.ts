@@ -66,6 +66,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       adminKey: config.adminKey,
       rateLimitPerMinute: config.rateLimitPerMinute,
       requestSync: (mailboxId) => requestSync(queues, mailboxId),
+      queues,
     });
     url = await app.listen({ port: config.port, host: config.host });
     logger.info({ url, docs: `${url}/docs` }, 'API listening');

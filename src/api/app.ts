@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets.ts';
+import type { Queues } from '../queue/queues.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { Problem } from './schemas.ts';
@@ -25,6 +26,7 @@ import { probesRoutes, Probe } from './probes.routes.ts';
 import { messagesRoutes, Message } from './messages.routes.ts';
 import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
+import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -36,6 +38,8 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** Asks for a mailbox to be polled now; absent when no queue is wired. */
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
+  /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
+  queues?: Queues;
 }
 
 export type App = FastifyInstance;
@@ -92,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(messagesRoutes, { deps });
       await v1.register(repliesRoutes, { deps });
       await v1.register(statsRoutes, { deps });
+      await v1.register(campaignLifecycleRoutes, { deps });
     },
     { prefix: '/v1' },
   );

@@ -105,13 +105,10 @@ export async function sendMail(
       envelope: { from: message.envelopeFrom ?? message.from.address, to: [message.to] },
       raw,
     });
-    const acceptedAt = now();
-    if (info.rejected.length > 0) {
-      throw new SmtpSendError(`the server refused the recipient ${info.rejected.join(', ')}`, { permanent: true, response: info.response });
-    }
-    return { messageId: message.messageId, response: info.response, acceptedAt, serverMessageId: info.serverMessageId ?? null };
+    // one recipient: a refused one makes sendMail reject, so having returned means accepted
+    return { messageId: message.messageId, response: info.response, acceptedAt: now(), serverMessageId: info.serverMessageId ?? null };
   } catch (err) {
-    throw err instanceof SmtpSendError ? err : classifySmtpError(err);
+    throw classifySmtpError(err);
   } finally {
     transport.close();
   }

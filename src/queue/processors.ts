@@ -9,6 +9,9 @@ import { analyseReplyProcessor, enqueueAnalyses } from './analyse-reply.job.ts';
 import { pollMailboxProcessor } from './poll-mailbox.job.ts';
 import type { Queues } from './queues.ts';
 import type { Processors } from './worker.ts';
+import { campaignProcessor } from './campaign.job.ts';
+import { sendProbeProcessor } from './send-probe.job.ts';
+import { sendReminderProcessor } from './send-reminder.job.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
@@ -40,6 +43,9 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
         onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
       }),
       'analyse-reply': analyseReplyProcessor(deps.pool),
+      'send-probe': sendProbeProcessor(deps),
+      'send-reminder': sendReminderProcessor(deps),
+      campaigns: campaignProcessor(deps),
     },
     close: () => connections.close(),
   };

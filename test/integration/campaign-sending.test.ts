@@ -1,0 +1,574 @@
+/**
+ * Campaigns sending for real: BullMQ workers, an SMTP server in this process standing for
+ * the brands (it keeps what it receives and refuses on demand), and the test Dovecot as
+ * the persona's mailbox, whose Sent folder gets a copy of every message. Hours are
+ * shortened (`msPerHour`), never waited.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DateTime } from 'luxon';
+import { Queue } from 'bullmq';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { transitionCampaign } from '../../src/db/campaign-schedule.repo.ts';
+import { findOutcome } from '../../src/db/outcomes.repo.ts';
+import { findProbe, insertProbe, type Probe } from '../../src/db/probes.repo.ts';
+import { loadConfig } from '../../src/config.ts';
+import { recomputeOutcome } from '../../src/flow/recompute-outcome.ts';
+import { createLogger } from '../../src/logger.ts';
+import { SmtpSendError, buildRawMessage, sendMail } from '../../src/mail/smtp.ts';
+import { campaignProcessor } from '../../src/queue/campaign.job.ts';
+import type { Timing } from '../../src/queue/delivery.ts';
+import type { ProcessorDeps } from '../../src/queue/processors.ts';
+import { JOB_OPTIONS, jobIds, type QueueName } from '../../src/queue/queues.ts';
+import { enqueueSendProbes, sendProbeProcessor } from '../../src/queue/send-probe.job.ts';
+import { requestReminder, sendReminderProcessor } from '../../src/queue/send-reminder.job.ts';
+import { startWorkers, type Workers } from '../../src/queue/worker.ts';
+import { createTestContext, type TestContext } from '../support/context.ts';
+import { createMailUser, type MailUser } from '../support/dovecot.ts';
+import { appendMessage, withImap } from '../support/imap.ts';
+import { createTestQueues, type TestQueues } from '../support/queues.ts';
+
+/** One hour lasts 100 ms: a 24-hour reminder delay takes 2.4 s. */
+const timing: Timing = { now: () => new Date(), msPerHour: 100 };
+const PARIS = 'Europe/Paris';
+
+// ---------------------------------------------------------------- the brand's SMTP server
+
+interface Received {
+  mailFrom: string;
+  rcptTo: string[];
+  raw: Buffer;
+  parsed: ParsedMail;
+}
+
+interface Refusal {
+  stage: 'rcpt' | 'data';
+  code: number;
+  text: string;
+}
+
+/** The brands' side of SMTP: keeps every message it accepts; refuses the next ones for a recipient on demand. */
+class BrandSmtp {
+  readonly received: Received[] = [];
+  /** Every DATA it was offered, accepted or not, by Message-ID. */
+  readonly offered: string[] = [];
+  private readonly refusals = new Map<string, Refusal[]>();
+  private server!: SMTPServer;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.server = new SMTPServer({
+      authOptional: true,
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onAuth: (auth, _session, callback) => callback(null, { user: auth.username }),
+      onRcptTo: (address, _session, callback) => {
+        const refusal = this.take(address.address, 'rcpt');
+        callback(refusal ? Object.assign(new Error(refusal.text), { responseCode: refusal.code }) : null);
+      },
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          void this.accept(raw, session).then(() => callback(), callback);
+        });
+      },
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.server.address() as { port: number }).port;
+  }
+
+  /** The next `times` messages to `recipient` get this refusal. */
+  refuse(recipient: string, refusal: Refusal, times = 1): void {
+    this.refusals.set(recipient, [...(this.refusals.get(recipient) ?? []), ...Array.from({ length: times }, () => refusal)]);
+  }
+
+  to(recipient: string): Received[] {
+    return this.received.filter((m) => m.rcptTo.includes(recipient));
+  }
+
+  withMessageId(messageId: string): Received[] {
+    return this.received.filter((m) => m.parsed.messageId === `<${messageId}>`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async accept(raw: Buffer, session: SMTPServerSession): Promise<void> {
+    const parsed = await simpleParser(raw);
+    this.offered.push(parsed.messageId ?? '');
+    const rcptTo = session.envelope.rcptTo.map((r) => r.address);
+    const refusal = rcptTo.map((r) => this.take(r, 'data')).find(Boolean);
+    if (refusal) throw Object.assign(new Error(refusal.text), { responseCode: refusal.code });
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    this.received.push({ mailFrom, rcptTo, raw, parsed });
+  }
+
+  private take(recipient: string, stage: Refusal['stage']): Refusal | undefined {
+    const queue = this.refusals.get(recipient) ?? [];
+    if (queue[0]?.stage !== stage) return undefined;
+    return queue.shift();
+  }
+}
+
+// ---------------------------------------------------------------- the test's world
+
+let t: TestContext;
+let q: TestQueues;
+let workers: Workers;
+let smtp: BrandSmtp;
+let persona: MailUser;
+const dovecot = inject('dovecot');
+let sectorId: string;
+let mailboxId: string;
+let scenarioId: string;
+
+async function api(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object) {
+  const res = await t.app.inject({ method, url, headers: t.auth(), ...(payload && { payload }) });
+  return { status: res.statusCode, body: res.json() };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const unique = () => randomBytes(3).toString('hex');
+
+async function newBrand(name: string): Promise<{ id: string; contact: string }> {
+  const domain = `${name.toLowerCase()}-${unique()}.example`;
+  const res = await api('POST', '/v1/brands', { name: `${name} ${unique()}`, sectorId, contactAddresses: [`service.client@${domain}`], senderDomains: [domain] });
+  expect(res.status).toBe(201);
+  return { id: res.body.id, contact: `service.client@${domain}` };
+}
+
+async function newCampaign(fields: Record<string, unknown>): Promise<string> {
+  const res = await api('POST', '/v1/campaigns', { name: `Campagne ${unique()}`, timezone: PARIS, scenarioIds: [scenarioId], mailboxIds: [mailboxId], ...fields });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+/** A probe the service is to send now, outside any plan: a campaign running, one brand. */
+async function plannedProbe(campaignId: string, brand: { id: string; contact: string }, subject: string): Promise<Probe> {
+  return insertProbe(t.db.pool, {
+    campaignId,
+    brandId: brand.id,
+    scenarioId,
+    mailboxId,
+    channel: 'email',
+    recipient: brand.contact,
+    personaAddress: `marie.dupont.${unique().slice(0, 2)}@sonde.test`,
+    subject,
+    body: 'Bonjour,\n\nMa commande 4521 n’est pas arrivée. Pouvez-vous me dire où elle en est ?\n\nMarie Dupont',
+    scheduledAt: new Date(),
+    status: 'planned',
+  });
+}
+
+/** What the persona's Sent folder holds, by Message-ID without brackets. */
+async function sentFolder(): Promise<Map<string, { source: Buffer; internalDate: Date }>> {
+  return withImap(dovecot, persona, async (client) => {
+    const lock = await client.getMailboxLock('Sent', { readOnly: true });
+    try {
+      const copies = new Map<string, { source: Buffer; internalDate: Date }>();
+      for (const m of await client.fetchAll('1:*', { source: true, envelope: true, internalDate: true })) {
+        if (m.envelope?.messageId && m.source) copies.set(m.envelope.messageId.replace(/^<|>$/g, ''), { source: m.source, internalDate: new Date(m.internalDate!) });
+      }
+      return copies;
+    } finally {
+      lock.release();
+    }
+  }).catch(() => new Map());
+}
+
+/** An answer of the brand, stored as the sync and the matching would store it. */
+async function storeAnswer(probeId: string, receivedAt: Date): Promise<void> {
+  const source = `Subject: Re: votre demande\r\nMessage-ID: <${unique()}@brand.example>\r\n\r\nBonjour Madame Dupont, votre colis arrive demain.\r\n`;
+  const { rows } = await t.db.pool.query<{ id: string }>(
+    `insert into messages (mailbox_id, folder, uid_validity, uid, source_sha256, size, received_at, kind, probe_id)
+     values ($1, 'INBOX', 1, (select coalesce(max(uid), 0) + 1 from messages), $2, $3, $4, 'answer', $5) returning id`,
+    [mailboxId, createHash('sha256').update(source).digest(), source.length, receivedAt, probeId],
+  );
+  await t.db.pool.query(`insert into replies (id, probe_id, kind, received_at) values ($1, $2, 'answer', $3)`, [rows[0]!.id, probeId, receivedAt]);
+  await recomputeOutcome(t.db.pool, probeId);
+}
+
+const status = async (probeId: string) => (await findProbe(t.db.pool, probeId))?.status;
+const reminderRow = async (probeId: string, seq = 1) =>
+  (await t.db.pool.query<{ status: string; internet_message_id: string | null; sent_at: Date | null }>('select * from reminders where probe_id = $1 and seq = $2', [probeId, seq])).rows[0];
+
+beforeAll(async () => {
+  q = createTestQueues();
+  // Retries a few hundred milliseconds apart instead of the production backoff.
+  for (const name of ['send-probe', 'send-reminder'] satisfies QueueName[]) {
+    await q.queues[name].close();
+    q.queues[name] = new Queue(name, { connection: q.producerRedis, prefix: q.prefix, defaultJobOptions: { ...JOB_OPTIONS[name], backoff: { type: 'fixed', delay: 300 } } });
+  }
+  t = await createTestContext({ queues: q.queues });
+  smtp = new BrandSmtp();
+  await smtp.start();
+  persona = await createMailUser(dovecot, 'campaign-sending');
+
+  const logger = createLogger('silent');
+  // Closing a campaign 0.001 day after its end: 2.4 "hours" of 100 ms.
+  const config = { ...loadConfig({}), queuePrefix: q.prefix, closeAfterDays: 0.001 };
+  const deps: ProcessorDeps = { pool: t.db.pool, redis: q.workerRedis, queues: q.queues, secretBox: t.secretBox, logger, config };
+  workers = startWorkers({
+    connection: q.workerRedis,
+    prefix: q.prefix,
+    concurrency: 2,
+    processors: { 'send-probe': sendProbeProcessor(deps, timing), 'send-reminder': sendReminderProcessor(deps, timing), campaigns: campaignProcessor(deps, timing) },
+    logger,
+  });
+
+  sectorId = (await api('POST', '/v1/sectors', { name: `Vente ${unique()}` })).body.id;
+  scenarioId = (
+    await api('POST', '/v1/scenarios', {
+      name: 'Colis en retard',
+      language: 'fr',
+      subject: 'Commande non reçue',
+      body: 'Bonjour {{brand.name}},\n\nMa commande n’est pas arrivée. Pouvez-vous me dire où elle en est ?\n\n{{persona.firstName}} {{persona.lastName}}',
+      expectedPoints: [],
+    })
+  ).body.id;
+  const mailbox = await api('POST', '/v1/mailboxes', {
+    label: 'Marie',
+    address: persona.address,
+    persona: { firstName: 'Marie', lastName: 'Dupont', gender: 'female' },
+    imap: { host: dovecot.host, port: dovecot.port, secure: false, user: persona.user, password: persona.password },
+    smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: persona.user, password: persona.password },
+    probeAddressPattern: 'marie.dupont.{token}@sonde.test',
+  });
+  expect(mailbox.status).toBe(201);
+  mailboxId = mailbox.body.id;
+});
+
+afterAll(async () => {
+  await workers?.close();
+  await q?.close();
+  await smtp?.close();
+  await t?.close();
+});
+
+// ---------------------------------------------------------------- tests
+
+describe('a scheduled campaign', () => {
+  it('sends exactly the planned probes, inside the window, as the persona, with a copy in the Sent folder, then closes itself', async () => {
+    const [alpha, beta] = [await newBrand('Alpha'), await newBrand('Beta')];
+    // a window of this hour needs a few seconds of it left
+    const left = DateTime.now().setZone(PARIS).endOf('hour').diffNow().toMillis();
+    if (left < 10_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+    const now = DateTime.now().setZone(PARIS);
+    // this hour of today only: a window that may well close before the period ends
+    const window = { days: [now.weekday], from: now.toFormat('HH:00'), to: now.hour === 23 ? '24:00' : now.plus({ hours: 1 }).toFormat('HH:00') };
+    const startsAt = new Date();
+    const endsAt = new Date(startsAt.getTime() + 6_000);
+    const campaignId = await newCampaign({
+      brandIds: [alpha.id, beta.id],
+      probesPerBrand: 2,
+      startsAt: startsAt.toISOString(),
+      endsAt: endsAt.toISOString(),
+      sendWindow: window,
+      reminder: { afterHours: 24, max: 0 },
+      seed: 7,
+    });
+
+    const scheduled = await api('POST', `/v1/campaigns/${campaignId}/schedule`);
+    expect(scheduled.status).toBe(200);
+    expect(scheduled.body.status).toBe('scheduled');
+
+    const probes = await until('four probes sent', async () => {
+      const { rows } = await t.db.pool.query<{ id: string; status: string }>('select id, status from probes where campaign_id = $1', [campaignId]);
+      return rows.length === 4 && rows.every((r) => r.status === 'sent') && rows;
+    });
+    for (const { id } of probes) {
+      const probe = (await findProbe(t.db.pool, id))!;
+      const local = DateTime.fromJSDate(probe.scheduledAt!, { zone: PARIS });
+      expect(local.weekday).toBe(now.weekday);
+      expect(local.toFormat('HH:mm') >= window.from && local.toFormat('HH:mm') < window.to).toBe(true);
+      expect(probe.scheduledAt! >= startsAt && probe.scheduledAt! < endsAt).toBe(true);
+      // not before its time, and the moment the server accepted it
+      expect(probe.sentAt!.getTime()).toBeGreaterThanOrEqual(probe.scheduledAt!.getTime());
+      expect(probe.smtpResponse).toMatch(/^250 /);
+
+      const [received, ...more] = smtp.withMessageId(probe.messageId!);
+      expect(more).toEqual([]);
+      expect(received!.rcptTo).toEqual([probe.recipient]);
+      expect(received!.mailFrom).toBe(persona.address);
+      expect(received!.parsed.from?.value).toEqual([{ name: 'Marie Dupont', address: probe.personaAddress }]);
+      expect(probe.personaAddress).toMatch(/^marie\.dupont\.[a-z]{2}\d{2}@sonde\.test$/);
+      expect(received!.parsed.subject).toBe('Commande non reçue');
+      expect(received!.parsed.text).toContain('Marie Dupont');
+      expect(received!.parsed.text).toMatch(/^Bonjour (Alpha|Beta) /);
+      expect(received!.raw.toString()).not.toMatch(/X-Mailer|nodemailer/i);
+    }
+    expect(smtp.to(alpha.contact)).toHaveLength(2);
+    expect(smtp.to(beta.contact)).toHaveLength(2);
+
+    const copies = await sentFolder();
+    for (const { id } of probes) {
+      const probe = (await findProbe(t.db.pool, id))!;
+      const copy = copies.get(probe.messageId!);
+      expect(copy?.source.equals(smtp.withMessageId(probe.messageId!)[0]!.raw)).toBe(true);
+      expect(Math.abs(copy!.internalDate.getTime() - probe.sentAt!.getTime())).toBeLessThan(1000);
+    }
+
+    expect((await api('GET', `/v1/campaigns/${campaignId}`)).body.status).toMatch(/running|closed/);
+    const closed = await until('the campaign closing itself after its end', async () => {
+      const campaign = (await api('GET', `/v1/campaigns/${campaignId}`)).body;
+      return campaign.status === 'closed' && campaign;
+    });
+    expect(new Date(closed.closedAt).getTime()).toBeGreaterThanOrEqual(endsAt.getTime());
+  });
+});
+
+describe('SMTP failures', () => {
+  it('retries a 4xx refusal and sends the probe once the server takes it', async () => {
+    const brand = await newBrand('Gamma');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 0 } });
+    const probe = await plannedProbe(campaignId, brand, 'Livraison');
+    smtp.refuse(brand.contact, { stage: 'data', code: 451, text: '4.3.0 Temporary local problem, try again later' }, 2);
+
+    await enqueueSendProbes(q.queues, [probe], timing);
+    await until('the probe sent after its retries', async () => (await status(probe.id)) === 'sent');
+
+    const sent = (await findProbe(t.db.pool, probe.id))!;
+    expect(smtp.offered.filter((id) => id === `<${sent.messageId}>`)).toHaveLength(3);
+    expect(smtp.withMessageId(sent.messageId!)).toHaveLength(1);
+    expect(sent.error).toBeNull();
+    const job = await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id));
+    expect(job?.attemptsMade).toBeGreaterThanOrEqual(2);
+  });
+
+  it('marks the probe failed with the server reply on a 5xx, and stops there', async () => {
+    const brand = await newBrand('Delta');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 1 } });
+    const probe = await plannedProbe(campaignId, brand, 'Remboursement');
+    smtp.refuse(brand.contact, { stage: 'rcpt', code: 550, text: '5.1.1 <service.client>: Recipient address rejected: User unknown' });
+
+    await enqueueSendProbes(q.queues, [probe], timing);
+    const failed = await until('the probe failed', async () => {
+      const p = await findProbe(t.db.pool, probe.id);
+      return p?.status === 'failed' && p;
+    });
+    expect(failed.smtpResponse).toMatch(/^550 5\.1\.1 .*User unknown/);
+    expect(failed.error).toMatch(/550 5\.1\.1/);
+    expect(failed.sentAt).toBeNull();
+    expect(smtp.to(brand.contact)).toEqual([]);
+    const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
+    expect(await job.getState()).toBe('failed');
+    expect(job.attemptsMade).toBe(1);
+    // nothing to remind a brand of a probe it never received
+    expect(await reminderRow(probe.id)).toBeUndefined();
+  });
+
+  it('takes a server that cannot be reached for a temporary failure', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const message = { from: { name: 'Marie Dupont', address: persona.address }, to: 'x@brand.example', subject: 's', text: 't', messageId: `${unique()}@sonde.test`, date: new Date() };
+    const failure = await sendMail({ host: '127.0.0.1', port: closed, secure: false, user: 'u', password: 'p' }, message).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(SmtpSendError);
+    expect(failure).toMatchObject({ permanent: false, responseCode: null });
+  });
+});
+
+describe('a crash between the SMTP acceptance and the database update', () => {
+  it('does not send again a probe whose copy is in the Sent folder', async () => {
+    const brand = await newBrand('Epsilon');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 0 } });
+    const planned = await plannedProbe(campaignId, brand, 'Facture');
+    // The crashed attempt: claimed with its Message-ID, accepted, copied to Sent; never recorded.
+    const messageId = `${unique()}-crash@sonde.test`;
+    await t.db.pool.query(`update probes set status = 'sending', internet_message_id = $2 where id = $1`, [planned.id, messageId]);
+    const acceptedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    const raw = await buildRawMessage({
+      from: { name: 'Marie Dupont', address: planned.personaAddress! },
+      to: brand.contact,
+      subject: 'Facture',
+      text: planned.body!,
+      messageId,
+      date: acceptedAt,
+    });
+    await appendMessage(dovecot, persona, 'Sent', raw, acceptedAt, ['\\Seen']);
+
+    await enqueueSendProbes(q.queues, [planned], timing);
+    await until('the probe recovered', async () => (await status(planned.id)) === 'sent');
+
+    const probe = (await findProbe(t.db.pool, planned.id))!;
+    expect(probe.sentAt).toEqual(acceptedAt);
+    expect(probe.messageId).toBe(messageId);
+    expect(smtp.offered).not.toContain(`<${messageId}>`);
+    expect(smtp.to(brand.contact)).toEqual([]);
+  });
+
+  it('sends, once, a probe left sending whose copy is not in the Sent folder', async () => {
+    const brand = await newBrand('Zeta');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 0 } });
+    const planned = await plannedProbe(campaignId, brand, 'Garantie');
+    const messageId = `${unique()}-lost@sonde.test`;
+    await t.db.pool.query(`update probes set status = 'sending', internet_message_id = $2 where id = $1`, [planned.id, messageId]);
+
+    await enqueueSendProbes(q.queues, [planned], timing);
+    await until('the probe sent', async () => (await status(planned.id)) === 'sent');
+
+    expect(smtp.withMessageId(messageId)).toHaveLength(1);
+    expect((await sentFolder()).has(messageId)).toBe(true);
+  });
+});
+
+describe('reminders', () => {
+  it('goes out in the thread when no answer came, and not when one did; a later answer counts as after the reminder', async () => {
+    const [silent, answering] = [await newBrand('Eta'), await newBrand('Theta')];
+    const campaignId = await newCampaign({ brandIds: [silent.id, answering.id], reminder: { afterHours: 24, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const unanswered = await plannedProbe(campaignId, silent, 'Ma commande 4521');
+    const answered = await plannedProbe(campaignId, answering, 'Ma commande 4522');
+    await storeAnswer(answered.id, new Date(Date.now() + 500));
+
+    await enqueueSendProbes(q.queues, [unanswered, answered], timing);
+    const reminder = await until('the reminder sent', async () => {
+      const row = await reminderRow(unanswered.id);
+      return row?.status === 'sent' && row;
+    });
+    await until('the reminder of the answered probe cancelled', async () => (await reminderRow(answered.id))?.status === 'cancelled');
+
+    const probe = (await findProbe(t.db.pool, unanswered.id))!;
+    // 24 h of 100 ms after the probe
+    expect(reminder.sent_at!.getTime() - probe.sentAt!.getTime()).toBeGreaterThanOrEqual(2400);
+    const [mail, ...more] = smtp.withMessageId(reminder.internet_message_id!);
+    expect(more).toEqual([]);
+    expect(mail!.rcptTo).toEqual([silent.contact]);
+    expect(mail!.parsed.subject).toBe('Re: Ma commande 4521');
+    expect(mail!.parsed.inReplyTo).toBe(`<${probe.messageId}>`);
+    expect(mail!.parsed.references).toBe(`<${probe.messageId}>`);
+    expect(mail!.parsed.from?.value).toEqual([{ name: 'Marie Dupont', address: probe.personaAddress }]);
+    expect(mail!.parsed.text).toMatch(/^Bonjour,\n\nJe me permets de revenir vers vous/);
+    expect(mail!.parsed.text).toContain('a écrit :\n> Bonjour,');
+    expect((await sentFolder()).has(reminder.internet_message_id!)).toBe(true);
+    expect(smtp.to(answering.contact)).toHaveLength(1);
+
+    expect((await findOutcome(t.db.pool, unanswered.id))?.remindersSent).toBe(1);
+    await storeAnswer(unanswered.id, new Date(reminder.sent_at!.getTime() + 1000));
+    const outcome = (await findOutcome(t.db.pool, unanswered.id))!;
+    expect(outcome.answeredAfterReminder).toBe(true);
+    expect((await findOutcome(t.db.pool, answered.id))!.answeredAfterReminder).toBe(false);
+  });
+
+  it('records a web-form probe\'s reminder as due, for the auditor to send by hand and confirm', async () => {
+    const brand = await newBrand('Iota');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 2 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const declared = await api('POST', '/v1/probes', {
+      campaignId,
+      brandId: brand.id,
+      mailboxId,
+      scenarioId,
+      channel: 'webform',
+      recipient: 'https://iota.example/contact',
+      sentAt: new Date().toISOString(),
+    });
+    expect(declared.status).toBe(201);
+    const probeId: string = declared.body.id;
+    // what declaring a web-form probe queues: the worker works out when the reminder is due
+    await requestReminder(q.queues, probeId, 1);
+
+    await until('the reminder due', async () => (await reminderRow(probeId))?.status === 'due');
+    const due = await api('GET', `/v1/reminders?status=due&channel=webform&campaignId=${campaignId}`);
+    expect(due.body.items).toEqual([expect.objectContaining({ probeId, seq: 1, status: 'due', channel: 'webform', sentAt: null })]);
+
+    const sentAt = new Date().toISOString();
+    const confirmed = await api('POST', `/v1/probes/${probeId}/reminders/1/confirm`, { sentAt });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ probeId, seq: 1, status: 'sent', sentAt: new Date(sentAt).toISOString() });
+    expect((await api('POST', `/v1/probes/${probeId}/reminders/1/confirm`, {})).status).toBe(409);
+    expect((await findOutcome(t.db.pool, probeId))?.remindersSent).toBe(1);
+
+    // the second reminder comes due in its turn, and is confirmed as sent now; nothing ever went by SMTP
+    await until('the second reminder due', async () => (await reminderRow(probeId, 2))?.status === 'due');
+    const before = Date.now();
+    const second = await t.app.inject({ method: 'POST', url: `/v1/probes/${probeId}/reminders/2/confirm`, headers: t.auth() });
+    expect(second.statusCode).toBe(200);
+    expect(new Date(second.json().sentAt).getTime()).toBeGreaterThanOrEqual(before);
+    expect((await findOutcome(t.db.pool, probeId))?.remindersSent).toBe(2);
+    expect(smtp.received.filter((m) => m.rcptTo.some((r) => r.includes('iota')))).toEqual([]);
+  });
+});
+
+describe('campaign lifecycle through the API', () => {
+  it('refuses to schedule what is not a draft, or a campaign that lacks what it needs, naming it', async () => {
+    const noSmtp = await api('POST', '/v1/mailboxes', {
+      label: 'Sans SMTP',
+      address: `sans.smtp.${unique()}@sonde.test`,
+      persona: { firstName: 'Luc', lastName: 'Martin' },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, user: persona.user, password: persona.password },
+    });
+    const campaignId = await newCampaign({ scenarioIds: [], mailboxIds: [noSmtp.body.id], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() });
+    const refused = await api('POST', `/v1/campaigns/${campaignId}/schedule`);
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toMatch(/no brand/);
+    expect(refused.body.detail).toMatch(/no scenario/);
+    expect(refused.body.detail).toMatch(/mailbox "Sans SMTP" .* has no SMTP settings/);
+    expect((await api('GET', `/v1/campaigns/${campaignId}`)).body.status).toBe('draft');
+
+    const running = await newCampaign({});
+    await transitionCampaign(t.db.pool, running, ['draft'], 'running');
+    const conflict = await api('POST', `/v1/campaigns/${running}/schedule`);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.detail).toMatch(/running: only a draft campaign can be scheduled/);
+  });
+
+  it('closes: outcomes frozen, what was not sent cancelled, a late answer left out until the campaign is reopened', async () => {
+    const brand = await newBrand('Kappa');
+    const startsAt = new Date();
+    const campaignId = await newCampaign({
+      brandIds: [brand.id],
+      probesPerBrand: 3,
+      startsAt: startsAt.toISOString(),
+      endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
+      sendWindow: { days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' },
+      reminder: { afterHours: 24, max: 0 },
+    });
+    expect((await api('POST', `/v1/campaigns/${campaignId}/schedule`)).status).toBe(200);
+    const probes = await until('the plan', async () => {
+      const { rows } = await t.db.pool.query<{ id: string }>('select id from probes where campaign_id = $1', [campaignId]);
+      return rows.length === 3 && rows;
+    });
+    // one probe goes out now; the other two wait for their time, within the hour
+    await t.db.pool.query('update probes set scheduled_at = now() where id = $1', [probes[0]!.id]);
+    await (await q.queues['send-probe'].getJob(jobIds.sendProbe(probes[0]!.id)))!.promote();
+    await until('the first probe sent', async () => (await status(probes[0]!.id)) === 'sent');
+
+    const closed = await api('POST', `/v1/campaigns/${campaignId}/close`);
+    expect(closed.status).toBe(200);
+    expect(closed.body.status).toBe('closed');
+    const closedAt = new Date(closed.body.closedAt);
+    expect((await api('POST', `/v1/campaigns/${campaignId}/close`)).status).toBe(409);
+    expect(await Promise.all(probes.map((p) => status(p.id)))).toEqual(['sent', 'cancelled', 'cancelled']);
+    expect((await findOutcome(t.db.pool, probes[0]!.id))?.frozen).toBe(true);
+
+    await storeAnswer(probes[0]!.id, new Date(closedAt.getTime() + 1000));
+    expect((await findOutcome(t.db.pool, probes[0]!.id))?.answeredAt).toBeNull();
+
+    const reopened = await api('POST', `/v1/campaigns/${campaignId}/reopen`);
+    expect(reopened.status).toBe(200);
+    expect(reopened.body).toMatchObject({ status: 'running', closedAt: null });
+    const outcome = (await findOutcome(t.db.pool, probes[0]!.id))!;
+    expect(outcome.frozen).toBe(false);
+    expect(outcome.answeredAt).not.toBeNull();
+    expect((await api('POST', `/v1/campaigns/${campaignId}/reopen`)).status).toBe(409);
+  });
+});

@@ -1,0 +1,80 @@
+import { UnrecoverableError } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { SmtpSendError, classifySmtpError } from '../../src/mail/smtp.ts';
+import { judgeFailure } from '../../src/queue/delivery.ts';
+
+/** An error as nodemailer hands it over: its message, then the fields it sets from where the failure came. */
+function nodemailerError(message: string, fields: { code?: string; response?: string; responseCode?: number; permanent?: boolean; command?: string }): Error {
+  return Object.assign(new Error(message), fields);
+}
+
+describe('classifySmtpError', () => {
+  it('reads a reply of the server by its class: 4xx temporary, 5xx permanent', () => {
+    const deferred = classifySmtpError(
+      nodemailerError('Message failed: 451 4.3.0 Try again later', { code: 'EMESSAGE', response: '451 4.3.0 Try again later', responseCode: 451, permanent: false, command: 'DATA' }),
+    );
+    expect(deferred).toMatchObject({ permanent: false, responseCode: 451, response: '451 4.3.0 Try again later', code: 'EMESSAGE' });
+    const refused = classifySmtpError(
+      nodemailerError("Can't send mail - all recipients were rejected: 550 5.1.1 User unknown", { code: 'EENVELOPE', response: '550 5.1.1 User unknown', responseCode: 550, permanent: true, command: 'RCPT TO' }),
+    );
+    expect(refused).toMatchObject({ permanent: true, responseCode: 550 });
+  });
+
+  it('follows nodemailer on 503 (a bad sequence, not a refusal of the message): temporary', () => {
+    const err = nodemailerError('Message failed: 503 5.5.1 Error: need MAIL command', { code: 'EMESSAGE', response: '503 5.5.1 Error: need MAIL command', responseCode: 503, permanent: false });
+    expect(classifySmtpError(err).permanent).toBe(false);
+  });
+
+  it('takes a refused login for permanent, a login the server cannot check now for temporary', () => {
+    expect(classifySmtpError(nodemailerError('Invalid login: 535 5.7.8 Authentication failed', { code: 'EAUTH', response: '535 5.7.8 Authentication failed', responseCode: 535, permanent: true })).permanent).toBe(true);
+    expect(classifySmtpError(nodemailerError('Invalid login: 454 4.7.0 Temporary authentication failure', { code: 'EAUTH', response: '454 4.7.0 Temporary authentication failure', responseCode: 454, permanent: false })).permanent).toBe(false);
+  });
+
+  it('takes a connection that failed or timed out for temporary, whatever its text says', () => {
+    for (const code of ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS']) {
+      const err = classifySmtpError(nodemailerError('Connection closed unexpectedly after 550 bytes', { code }));
+      expect(err).toMatchObject({ permanent: false, responseCode: null, response: null, code });
+    }
+  });
+
+  it('takes what nodemailer refused before talking (no credentials, bad settings) for permanent', () => {
+    expect(classifySmtpError(nodemailerError('Missing credentials for "PLAIN"', { code: 'EAUTH', command: 'API' })).permanent).toBe(true);
+    expect(classifySmtpError(nodemailerError('No recipients defined', { code: 'EENVELOPE', command: 'API' })).permanent).toBe(true);
+    expect(classifySmtpError(nodemailerError('Invalid option', { code: 'ECONFIG' })).permanent).toBe(true);
+  });
+
+  it('leaves an unknown failure to the bounded retries', () => {
+    expect(classifySmtpError(new Error('something odd')).permanent).toBe(false);
+    expect(classifySmtpError('not even an error')).toBeInstanceOf(SmtpSendError);
+  });
+});
+
+describe('judgeFailure', () => {
+  const attempt = (made: number) => ({ attemptsMade: made, opts: { attempts: 8 } });
+  const deferred = new SmtpSendError('451 4.3.0 Try again later', { permanent: false, response: '451 4.3.0 Try again later', responseCode: 451 });
+  const rejected = new SmtpSendError('550 5.1.1 User unknown', { permanent: true, response: '550 5.1.1 User unknown', responseCode: 550 });
+  const lost = new SmtpSendError('Connection closed unexpectedly', { permanent: false, code: 'ECONNECTION' });
+
+  it('retries a temporary refusal, and knows the message did not go out', () => {
+    const failure = judgeFailure(deferred, attempt(0));
+    expect(failure).toMatchObject({ final: false, refused: true, response: '451 4.3.0 Try again later' });
+    expect(failure.rethrow).toBe(deferred);
+  });
+
+  it('gives up at once on a permanent refusal, telling BullMQ not to retry', () => {
+    const failure = judgeFailure(rejected, attempt(0));
+    expect(failure.final).toBe(true);
+    expect(failure.rethrow).toBeInstanceOf(UnrecoverableError);
+    expect(failure.rethrow.message).toBe('550 5.1.1 User unknown');
+  });
+
+  it('gives up on the last attempt allowed', () => {
+    expect(judgeFailure(deferred, attempt(6)).final).toBe(false);
+    expect(judgeFailure(deferred, attempt(7)).final).toBe(true);
+  });
+
+  it('does not count a lost connection as a refusal: the message may have gone out', () => {
+    expect(judgeFailure(lost, attempt(0))).toMatchObject({ final: false, refused: false, response: null });
+    expect(judgeFailure(new Error('IMAP unreachable'), attempt(0))).toMatchObject({ final: false, refused: false });
+  });
+});
