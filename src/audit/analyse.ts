@@ -24,7 +24,7 @@ export type { AnalysisContext } from './context.ts';
  * Recorded with every analysis so that replies can be analysed again when the analysers
  * improve. Bump it whenever a change can alter a finding.
  */
-export const ANALYSER_VERSION = '1.0.0';
+export const ANALYSER_VERSION = '1.1.0';
 
 export interface AnalyseInput {
   message: ParsedMessage;

@@ -35,11 +35,6 @@ export function nonEmptyLines(text: string): Line[] {
   return lines;
 }
 
-/** Folded, with apostrophes straightened: the form every pattern below is written for. */
-function fold(text: string): string {
-  return foldWord(text);
-}
-
 const GREETING =
   /^(?:bonjour|bonsoir|bonne journee|salut|hello|hi|hey|coucou|madame|monsieur|mademoiselle|mesdames|messieurs|cher|chere|chers|cheres|dear|good (?:morning|afternoon|evening)|greetings)\b/u;
 /** Where a greeting phrase ends: its punctuation, or the start of the first sentence after it. */
@@ -53,10 +48,10 @@ const TITLES: Record<Gender, RegExp> = {
 /** The greeting on the first line of the reply (or the second, under a heading). */
 export function findGreeting(replyText: string, persona: PersonaProfile | null | undefined): GreetingFinding {
   for (const line of nonEmptyLines(replyText).slice(0, 2)) {
-    if (!GREETING.test(fold(line.text))) continue;
+    if (!GREETING.test(foldWord(line.text))) continue;
     const end = GREETING_END.exec(line.text);
     const evidence = line.text.slice(0, Math.min(end?.index ?? line.text.length, MAX_GREETING_CHARS)).trim();
-    const folded = fold(evidence);
+    const folded = foldWord(evidence);
     const gender = genderOf(persona);
     const other: Gender | null = gender === 'female' ? 'male' : gender === 'male' ? 'female' : null;
     return {
@@ -76,9 +71,9 @@ export function findGreeting(replyText: string, persona: PersonaProfile | null |
 export function findPersonaName(text: string, persona: PersonaProfile | null | undefined): string | null {
   if (!persona) return null;
   const words = tokenize(text).filter((token) => token.kind === 'word');
-  const folded = words.map((token) => fold(token.text));
+  const folded = words.map((token) => foldWord(token.text));
   for (const name of [persona.lastName, persona.firstName]) {
-    const parts = tokenize(name).map((token) => fold(token.text));
+    const parts = tokenize(name).map((token) => foldWord(token.text));
     if (parts.length === 0) continue;
     for (let start = 0; start + parts.length <= folded.length; start++) {
       if (parts.every((part, index) => folded[start + index] === part)) {
@@ -117,7 +112,7 @@ const MAX_CLOSING_WORDS = 12;
 
 /** Whether one line holds a closing formula. */
 export function isClosingLine(line: string): boolean {
-  const folded = fold(line.trim());
+  const folded = foldWord(line.trim());
   if (folded.split(/\s+/u).length > MAX_CLOSING_WORDS) return LONG_CLOSING.test(folded);
   return isClosingFormula(line) || CLOSING_START.test(folded) || CLOSING_ANYWHERE.test(folded);
 }
@@ -130,7 +125,7 @@ const THANKS_OBJECT =
 /** Thanks for the message ("Merci pour votre message", "Nous vous remercions de…", "Thank you for contacting us"). */
 export function findThanks(replyText: string): Finding {
   for (const sentence of sentences(replyText)) {
-    const folded = fold(sentence);
+    const folded = foldWord(sentence);
     const thanks = THANKS_WORD.exec(folded);
     if (thanks !== null && THANKS_OBJECT.test(folded.slice(thanks.index))) return { present: true, evidence: clip(sentence) };
   }

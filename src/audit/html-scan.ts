@@ -29,8 +29,6 @@ export interface ColourUse {
   hex: string;
   /** `background`, `color`, `border`… the CSS property or HTML attribute that carries it. */
   property: string;
-  /** Inside `<style>` rather than on an element. */
-  stylesheet: boolean;
 }
 
 export interface StyledBlock {
@@ -58,8 +56,6 @@ export interface HtmlScan {
   textLength: number;
   /** Visible characters before the closing formula ("Cordialement,"), when one stands on its own. */
   closingAt: number | null;
-  /** A quoted history was found and left out. */
-  quoteFound: boolean;
 }
 
 /** Text before an image under which it sits in the header, in visible characters. */
@@ -71,7 +67,7 @@ const MAX_CLOSING_CHARS = 80;
 const INVISIBLE_CONTENT = new Set(['style', 'script', 'head', 'title', 'xml']);
 const QUOTE_CLASS = /\b(?:gmail_quote|gmail_extra|yahoo_quoted|moz-cite-prefix|OutlookMessageHeader|protonmail_quote)\b/iu;
 const QUOTE_ID = /^(?:divRplyFwdMsg|appendonsend|mail-editor-reference-message-container|reply-intro|isForwardContent)$/iu;
-/** Outlook's separator above the quoted header: a top border on an otherwise empty div. */
+/** Outlook's quoted header ("De : … Envoyé : …") sits in a div with a thin grey top border. */
 const OUTLOOK_SEPARATOR = /border-top\s*:\s*solid\s+#(?:e1e1e1|b5c4df)/iu;
 const HIDDEN_STYLE = /(?:display\s*:\s*none|visibility\s*:\s*hidden)/iu;
 /** Client boilerplate in `<style>`: Word's Mso classes, Apple's and Gmail's resets. */
@@ -97,7 +93,6 @@ export function scanHtml(html: string): HtmlScan {
     client: detectClient(html),
     textLength: 0,
     closingAt: null,
-    quoteFound: false,
   };
   const stack: OpenElement[] = [];
   let quoted = false;
@@ -114,7 +109,6 @@ export function scanHtml(html: string): HtmlScan {
         if (quoted) return;
         if (isQuoteStart(name, attributes)) {
           quoted = true;
-          scan.quoteFound = true;
           return;
         }
         if (invisible) return;
@@ -162,13 +156,13 @@ function readElement(scan: HtmlScan, name: string, attributes: Record<string, st
   const style = attributes['style'] ?? '';
   const declarations = parseStyle(style);
   for (const [property, value] of declarations) {
-    for (const hex of coloursIn(value)) scan.colours.push({ hex, property: property.replace(/-color$/u, ''), stylesheet: false });
+    for (const hex of coloursIn(value)) scan.colours.push({ hex, property: property.replace(/-color$/u, '') });
     if (property === 'font-family') scan.fonts.push(...fontNames(value));
   }
   for (const attribute of ['bgcolor', 'color', 'background']) {
     const value = attributes[attribute];
     if (value === undefined) continue;
-    for (const hex of coloursIn(value)) scan.colours.push({ hex, property: attribute === 'color' ? 'color' : 'background', stylesheet: false });
+    for (const hex of coloursIn(value)) scan.colours.push({ hex, property: attribute === 'color' ? 'color' : 'background' });
   }
   if (attributes['face'] !== undefined) scan.fonts.push(...fontNames(attributes['face']));
 
@@ -205,7 +199,7 @@ function readStylesheet(scan: HtmlScan, css: string): void {
   scan.stylesheet = /\{[^}]*\S[^}]*\}/u.test(withoutClientRules);
   for (const rule of withoutClientRules.matchAll(/\{([^}]*)\}/gu)) {
     for (const [property, value] of parseStyle(rule[1] as string)) {
-      for (const hex of coloursIn(value)) scan.colours.push({ hex, property: property.replace(/-color$/u, ''), stylesheet: true });
+      for (const hex of coloursIn(value)) scan.colours.push({ hex, property: property.replace(/-color$/u, '') });
       if (property === 'font-family') scan.fonts.push(...fontNames(value));
     }
   }

@@ -16,18 +16,21 @@
  *   half of them are covered (the answer deals with the question), 20 × min(1, 2 × share).
  * - **welcome /20** = Σ weight × criterion / 20, with the weights of `WELCOME_WEIGHTS`:
  *   greeting 3 (20 when it names the persona, 12 when generic, −6 for the wrong title),
- *   personalisation 3 (10 for the persona's name, up to 10 for taking up the probe's own
- *   terms, 10/3 each), signature 3 (20 for a person's name, 10 for a team), spelling 3
- *   (20 − 5 per error per 100 words), thanks 2, closing 2, typography 1 (20 − 4 per issue per
- *   100 words), logo 1.5, charter 1.5 (20 × the charter score). A criterion that could not be
- *   measured (spelling in a language without a dictionary) gives its weight to the others.
+ *   personalisation 3 (10 for the persona's name, plus 10/3 per distinctive term of the probe
+ *   taken up, three at most; 20 or 0 on the name alone when there is no probe text),
+ *   signature 3 (20 for a person's name, 10 for a team), spelling 3 (20 − 5 per error per 100
+ *   words), thanks 2, closing 2, typography 1 (20 − 4 per issue per 100 words), logo 1.5,
+ *   charter 1.5 (20 × the charter score). A criterion that could not be measured (spelling in
+ *   a language without a dictionary) gives its weight to the others.
  *
- * `acknowledgement` (20 for an acknowledgement within 1 h or an answer within n1, 12 within n1,
- * 6 later) and `clarity` (20, −10 when canned, −6 under 25 words, −4 over 30 words a sentence)
- * are in the grid but not in the note. The note is null while
- * a criterion of its three parts is unknown (relevance without expected points) and not
- * overridden. Criteria are shown to two decimals, parts and note to one; parts are computed
- * from the exact values.
+ * In the grid but not in the note: `acknowledgement` (20 for an acknowledgement within 1 h or
+ * an answer within n1, 12 for one within n1, 6 later, 0 for none) and `clarity` (20, −10 when
+ * the outcome's `cannedSimilarity` reaches `CANNED_THRESHOLD`, −6 under 25 words, −4 over 30
+ * words a sentence). A probe never answered scores 0 everywhere but on acknowledgement.
+ *
+ * The note is null while a criterion of its three parts is unknown (relevance without expected
+ * points) and not overridden. Criteria are shown to two decimals, parts and note to one;
+ * parts are computed from the exact values.
  */
 import type { ReplyAnalysis } from './analyse.ts';
 import { CANNED_THRESHOLD } from './canned.ts';

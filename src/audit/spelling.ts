@@ -15,9 +15,15 @@ export interface Speller {
   /** `fr`, `en`… */
   readonly language: string;
   correct(word: string): boolean;
-  /** Likely corrections, best first; may be slow, so it is asked only about errors. */
-  suggest(word: string): string[];
+  /**
+   * Likely corrections, best first; asked only about errors. `quick` (the default) looks one
+   * edit away, in about a millisecond; `thorough` falls back to the dictionary's own suggester
+   * when that finds nothing (two typos in one word), at 20 to 150 ms a word.
+   */
+  suggest(word: string, effort?: SuggestionEffort): string[];
 }
+
+export type SuggestionEffort = 'quick' | 'thorough';
 
 export type TextPart = 'reply' | 'signature';
 
@@ -75,6 +81,8 @@ export interface SpellingInput {
 
 /** Suggestions are asked for this many distinct misspelt words per reply at most (they cost). */
 export const MAX_SUGGESTED_WORDS = 12;
+/** Of which this many may get a thorough search, so that one reply never costs more than a few hundred ms. */
+export const MAX_THOROUGH_WORDS = 2;
 export const MAX_SUGGESTIONS = 5;
 
 /**
@@ -119,6 +127,8 @@ interface Checker {
   known: ReadonlySet<string>;
   loanwords: ReadonlySet<string>;
   suggestions: Map<string, string[]>;
+  /** Thorough searches still allowed in this reply. */
+  thoroughLeft: number;
   skipped: Partial<Record<SkipReason, number>>;
 }
 
@@ -130,6 +140,7 @@ export function checkSpelling(input: SpellingInput): SpellingFindings {
     known: input.knownWords ?? new Set(),
     loanwords: LOANWORDS[input.speller.language] ?? new Set(),
     suggestions: new Map(),
+    thoroughLeft: MAX_THOROUGH_WORDS,
     skipped: {},
   };
   const reply = checkPart(checker, 'reply', input.replyText);
@@ -177,7 +188,7 @@ function checkPart(
 ): { errors: SpellingError[]; summary: PartSpelling } {
   const checkedText = withoutLegalFooter(text);
   const tokens = tokenize(checkedText);
-  checker.nameLines = nameLines(checkedText);
+  checker.nameLines = nameLines(checkedText, tokens);
   const errors: SpellingError[] = [];
   for (const token of tokens) {
     if (token.kind !== 'word') {
@@ -207,10 +218,13 @@ interface Miss {
 /**
  * The misspelt pieces of one word token: none, the token itself, the word after an elision
  * ("l'articel" → "articel"), or the wrong parts of a compound ("porte-monaie" → "monaie").
+ * `token.text` may hold the typographic apostrophe; offsets stay those of the text.
  */
 function misspellings(checker: Checker, token: Token): Miss[] {
   const word = token.text.replace(/’/g, "'");
   if (isKnown(checker, word) || checker.input.speller.correct(word)) return [];
+  // A closing single quote ('not found') is no part of the word; an elision's (jusqu') was accepted above.
+  if (word.endsWith("'")) return misspellings(checker, { ...token, text: word.slice(0, -1) });
   const elided = ELISION.exec(word);
   if (elided !== null) {
     const rest = elided[2] as string;
@@ -256,23 +270,34 @@ function excuseFor(checker: Checker, token: Token, word: string): SkipReason | n
 
 /**
  * Whether the main dictionary has a word one keystroke away: then a word of the other
- * language ("example", "address" in French) is more likely a typo than a borrowing.
+ * language ("example", "address" in French) is more likely a typo than a borrowing. Short
+ * words are let go: nearly every one of them is a keystroke away from some word ("my", "ma").
  */
 function nearMainWord(checker: Checker, word: string): boolean {
+  if (word.length < MIN_NEAR_WORD_LENGTH) return false;
   return suggestionsFor(checker, word).some((suggestion) => editDistanceAtMostOne(suggestion.toLowerCase(), word.toLowerCase()));
 }
+
+const MIN_NEAR_WORD_LENGTH = 5;
 
 function suggestionsFor(checker: Checker, word: string): string[] {
   const cached = checker.suggestions.get(word);
   if (cached !== undefined) return cached;
-  const suggestions =
-    checker.suggestions.size < MAX_SUGGESTED_WORDS ? checker.input.speller.suggest(word).slice(0, MAX_SUGGESTIONS) : [];
+  let suggestions: string[] = [];
+  if (checker.suggestions.size < MAX_SUGGESTED_WORDS) {
+    suggestions = checker.input.speller.suggest(word, 'quick');
+    if (suggestions.length === 0 && checker.thoroughLeft > 0) {
+      checker.thoroughLeft--;
+      suggestions = checker.input.speller.suggest(word, 'thorough');
+    }
+  }
+  suggestions = suggestions.slice(0, MAX_SUGGESTIONS);
   checker.suggestions.set(word, suggestions);
   return suggestions;
 }
 
 /** Damerau-Levenshtein distance ≤ 1 (one insertion, deletion, substitution or swap). */
-export function editDistanceAtMostOne(a: string, b: string): boolean {
+function editDistanceAtMostOne(a: string, b: string): boolean {
   if (a === b) return true;
   if (Math.abs(a.length - b.length) > 1) return false;
   let start = 0;
@@ -293,13 +318,20 @@ export function editDistanceAtMostOne(a: string, b: string): boolean {
 const MAX_NAME_WORDS = 4;
 
 /** Lines of up to four words, all capitalised: a person's or a company's name, not prose. */
-function nameLines(text: string): Span[] {
+function nameLines(text: string, tokens: readonly Token[]): Span[] {
   const spans: Span[] = [];
+  let next = 0;
   for (const line of text.matchAll(/[^\n]+/gu)) {
-    const lineWords = tokenize(line[0]).filter((token) => token.kind === 'word');
-    if (lineWords.length > 0 && lineWords.length <= MAX_NAME_WORDS && lineWords.every((token) => /^\p{Lu}/u.test(token.text))) {
-      spans.push({ start: line.index, end: line.index + line[0].length });
+    const end = line.index + line[0].length;
+    let words = 0;
+    let capitalised = true;
+    for (; next < tokens.length && (tokens[next] as Token).offset < end; next++) {
+      const token = tokens[next] as Token;
+      if (token.kind !== 'word') continue;
+      words++;
+      capitalised &&= /^\p{Lu}/u.test(token.text);
     }
+    if (words > 0 && words <= MAX_NAME_WORDS && capitalised) spans.push({ start: line.index, end });
   }
   return spans;
 }

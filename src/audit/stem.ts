@@ -4,7 +4,7 @@
  * personalisation and canned-answer fingerprints all compare texts through this.
  */
 import snowball, { type Stemmer } from 'snowball-stemmers';
-import { foldWord, tokenize } from './tokenize.ts';
+import { foldWord, MIN_REMEMBERED_TEXT, tokenize } from './tokenize.ts';
 
 export interface Term {
   /** Folded stem. */
@@ -77,9 +77,25 @@ const MIN_TERM_LENGTH = 3;
 /**
  * Content terms of `text` in order: words with elisions cut off ("l'article" → "article") and
  * compounds split, grammatical and short words dropped; numbers and references ("14",
- * "CMD-88731") kept whole, folded. Links are left out.
+ * "CMD-88731") kept whole, folded. Links are left out. The result is shared: never mutate it.
  */
-export function contentTerms(text: string, language: string): Term[] {
+export function contentTerms(text: string, language: string): readonly Term[] {
+  const key = `${language}\u0000${text}`;
+  const known = recentTerms.get(key);
+  if (known !== undefined) return known;
+  const terms = readTerms(text, language);
+  if (text.length >= MIN_REMEMBERED_TEXT) {
+    if (recentTerms.size >= RECENT_TEXTS) recentTerms.delete(recentTerms.keys().next().value as string);
+    recentTerms.set(key, terms);
+  }
+  return terms;
+}
+
+/** The last long texts read: personalisation, relevance and the fingerprint all read the reply. */
+const recentTerms = new Map<string, readonly Term[]>();
+const RECENT_TEXTS = 8;
+
+function readTerms(text: string, language: string): Term[] {
   const stemmer = stemmerFor(language === 'und' ? 'fr' : language);
   const terms: Term[] = [];
   for (const token of tokenize(text)) {
@@ -106,6 +122,7 @@ export function contentTerms(text: string, language: string): Term[] {
  */
 export function sameStem(a: string, b: string): boolean {
   if (a === b) return true;
+  if (a.charCodeAt(0) !== b.charCodeAt(0)) return false;
   const [short, long] = a.length <= b.length ? [a, b] : [b, a];
   return short.length >= 4 && /^\p{L}+$/u.test(short) && long.startsWith(short);
 }

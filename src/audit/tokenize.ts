@@ -10,7 +10,7 @@
 export type TokenKind =
   /** Letters only, possibly joined by apostrophes or hyphens ("l'article", "peut-être"). */
   | 'word'
-  /** Digits only, with separators ("12", "1 200,50", "10:30" gives two). */
+  /** Digits only ("12", "2025"; "19,90" and "10:30" give two each). */
   | 'number'
   /** Letters and digits mixed: order numbers, ticket references, postcodes ("CMD-88731", "1er"). */
   | 'reference'
@@ -34,17 +34,30 @@ export interface Span {
 const URL = /\b(?:https?:\/\/|ftp:\/\/|mailto:|www\.)[^\s<>"'«»]+/giu;
 /** Outlook's text rendering of an inline image: `[cid:image001.png@01DB8F2A.5C3E1B20]`. */
 const CID = /(?<!\p{L})\[?cid:[^\s\]]+\]?/giu;
-const EMAIL = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
+/** Anchored on the `@`, and widened to the local part by `emailSpans`: scanning from each offset costs. */
+const EMAIL_DOMAIN = /@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
+const EMAIL_LOCAL_CHAR = /[\p{L}\p{N}._%+-]/u;
 /** Bare domain names ("boulanger.com"); a closed list of endings keeps "fin.Merci" a typo. */
 const DOMAIN =
   /(?<![\p{L}\p{N}@.-])[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.(?:com|fr|net|org|eu|be|ch|de|es|it|uk|co|io|info|biz|shop|store|app|ca|lu|mc)(?![\p{L}\p{N}])/giu;
 /** Punctuation that ends a sentence around a URL rather than belonging to it. */
 const URL_TRAILER = /[.,;:!?)\]»"'’]+$/u;
 
+/**
+ * Each pattern with a cheap test that must pass before it runs: the patterns open with a
+ * character class, which makes the regex engine try them at every offset of the text.
+ */
+const LINK_PATTERNS: readonly (readonly [RegExp, RegExp])[] = [
+  [/:\/\/|www\.|mailto:/iu, URL],
+  [/cid:/iu, CID],
+  [/\.(?:com|fr|net|org|eu|be|ch|de|es|it|uk|co|io|info|biz|shop|store|app|ca|lu|mc)(?![\p{L}\p{N}])/iu, DOMAIN],
+];
+
 /** URLs, e-mail addresses, domain names and `cid:` references in `text`, as sorted, non-overlapping spans. */
 export function linkSpans(text: string): Span[] {
-  const spans: Span[] = [];
-  for (const pattern of [URL, CID, EMAIL, DOMAIN]) {
+  const spans: Span[] = emailSpans(text);
+  for (const [precondition, pattern] of LINK_PATTERNS) {
+    if (!precondition.test(text)) continue;
     for (const match of text.matchAll(pattern)) {
       const raw = match[0].replace(URL_TRAILER, '');
       if (raw.length > 0) spans.push({ start: match.index, end: match.index + raw.length });
@@ -58,6 +71,18 @@ export function linkSpans(text: string): Span[] {
     else merged.push({ ...span });
   }
   return merged;
+}
+
+/** E-mail addresses: a domain after an `@`, with the local part before it. */
+function emailSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  if (!text.includes('@')) return spans;
+  for (const match of text.matchAll(EMAIL_DOMAIN)) {
+    let start = match.index;
+    while (start > 0 && EMAIL_LOCAL_CHAR.test(text[start - 1] as string)) start--;
+    if (start < match.index) spans.push({ start, end: match.index + match[0].length });
+  }
+  return spans;
 }
 
 /** Whether `offset` falls inside one of the sorted `spans`. */
@@ -86,8 +111,27 @@ const HAS_LETTER = /\p{L}/u;
 const OPENERS = new Set([...' \t\u00a0\u202f"«“‘\'([{-–—•*>']);
 const SENTENCE_END = new Set(['.', '!', '?', '…', '\n']);
 
-/** Tokens of `text` in order, links as single tokens. */
-export function tokenize(text: string): Token[] {
+/**
+ * The last long texts tokenized: one analysis reads the same reply in several analysers.
+ * Short texts (names, keywords) are cheap to read again and would only push replies out.
+ */
+const recent = new Map<string, readonly Token[]>();
+const RECENT_TEXTS = 8;
+export const MIN_REMEMBERED_TEXT = 80;
+
+/** Tokens of `text` in order, links as single tokens. The result is shared: never mutate it. */
+export function tokenize(text: string): readonly Token[] {
+  const known = recent.get(text);
+  if (known !== undefined) return known;
+  const tokens = readTokens(text);
+  if (text.length >= MIN_REMEMBERED_TEXT) {
+    if (recent.size >= RECENT_TEXTS) recent.delete(recent.keys().next().value as string);
+    recent.set(text, tokens);
+  }
+  return tokens;
+}
+
+function readTokens(text: string): Token[] {
   const links = linkSpans(text);
   const tokens: Token[] = [];
   let nextLink = 0;
@@ -130,8 +174,20 @@ export function countWords(text: string): number {
 
 /** Lower case without accents, for comparing one word with another ("Élodie" = "elodie"). */
 export function foldWord(word: string): string {
-  return word.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().replace(/’/g, "'");
+  const known = foldedWords.get(word);
+  if (known !== undefined) return known;
+  const folded = word.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().replace(/’/g, "'");
+  if (word.length <= MAX_REMEMBERED_WORD) {
+    if (foldedWords.size >= FOLDED_WORDS) foldedWords.clear();
+    foldedWords.set(word, folded);
+  }
+  return folded;
 }
+
+/** Words already folded: every analyser compares words this way, and replies share most of theirs. */
+const foldedWords = new Map<string, string>();
+const FOLDED_WORDS = 50_000;
+const MAX_REMEMBERED_WORD = 40;
 
 /**
  * Lines that open a legal or boilerplate footer: confidentiality notices, company

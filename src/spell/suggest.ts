@@ -5,9 +5,20 @@
  * Hunspell's own `suggest` on the French dictionary takes from 5 ms to over a second per word
  * (its n-gram pass walks the whole dictionary), far above a budget of a few milliseconds for
  * a whole reply. One edit fixes most real typos ("Malheuresement", "recevoire", "acceuil",
- * "delai"); a trigram table built from the dictionary drops most impossible candidates before
- * the dictionary is asked, and once a correction is found, far-fetched edits are not tried.
+ * "delai"), and asking the dictionary is the cost, so few candidates are asked about:
+ * - the typo is located by the letter 4-grams the language never uses, and only edits there
+ *   are made ("gratuiteent": around "teen");
+ * - a candidate of the many letter insertions and substitutions must consist of known
+ *   4-grams, any other of known trigrams (n-grams come from the dictionary's stems and affixes);
+ * - once a correction is found, far costlier edits are not tried.
+ * 4-grams across a stem-affix join can be missing, so when this finds nothing, a second pass
+ * makes every edit and asks only for known trigrams.
  */
+
+export interface LetterGrams {
+  trigrams: ReadonlySet<string>;
+  quadgrams: ReadonlySet<string>;
+}
 
 export interface SuggestOptions {
   /** Letters tried for insertions and substitutions, most frequent first. */
@@ -18,8 +29,8 @@ export interface SuggestOptions {
   replacements: readonly (readonly [string, string])[];
   /** Elision prefixes a missing apostrophe may hide ("lexpédition" → "l'expédition"). */
   elisions: readonly string[];
-  /** Letter trigrams the language uses; a candidate with another trigram is dropped unchecked. */
-  trigrams: ReadonlySet<string>;
+  /** Letter n-grams the language uses; a candidate with another is dropped unchecked. */
+  grams: LetterGrams;
   max: number;
 }
 
@@ -55,17 +66,34 @@ const VOWELS = new Set([...'aeiouyàâäéèêëîïôöùûüÿœ']);
 
 /** Corrections of `word` that `correct` accepts, best first, in the word's own case. */
 export function suggestByEdits(word: string, correct: (candidate: string) => boolean, options: SuggestOptions): string[] {
-  const casing = caseOf(word);
   const lower = word.toLowerCase();
-  const costs = candidateCosts(lower, options);
-  const ranked = [...costs].filter(([candidate]) => plausible(candidate, options.trigrams)).sort((a, b) => a[1] - b[1]);
+  const near = bestOf(candidates(lower, options, true), correct, options, true);
+  const found = near.length > 0 ? near : bestOf(candidates(lower, options, false), correct, options, false);
+  const casing = caseOf(word);
+  return found.map((candidate) => applyCase(candidate, casing));
+}
+
+interface Candidate {
+  cost: number;
+  /** Where the edit was made: the n-grams around it are the likeliest to be unknown. */
+  at: number;
+  /** Made by inserting or substituting any letter of the alphabet: the many, unlikely ones. */
+  bulk: boolean;
+}
+
+/** The cheapest plausible candidates the dictionary accepts, within `COST_WINDOW` of the best. */
+function bestOf(costs: Map<string, Candidate>, correct: (candidate: string) => boolean, options: SuggestOptions, strict: boolean): string[] {
+  const { trigrams, quadgrams } = options.grams;
+  const ranked = [...costs]
+    .filter(([candidate, { bulk, at }]) => (strict && bulk ? allKnown(candidate, quadgrams, 4, at) : allKnown(candidate, trigrams, 3, at)))
+    .sort((a, b) => a[1].cost - b[1].cost);
   const found: string[] = [];
   let bestCost = Number.POSITIVE_INFINITY;
-  for (const [candidate, cost] of ranked) {
+  for (const [candidate, { cost }] of ranked) {
     if (cost > bestCost + COST_WINDOW) break;
     // A lower-case word is right in any case, so the cheaper lower-case check is enough.
     if (candidate.split(' ').every((piece) => correct(piece))) {
-      found.push(applyCase(candidate, casing));
+      found.push(candidate);
       bestCost = Math.min(bestCost, cost);
       if (found.length >= options.max) break;
     }
@@ -73,43 +101,69 @@ export function suggestByEdits(word: string, correct: (candidate: string) => boo
   return found;
 }
 
-/** Every candidate one edit away from `lower`, with the cost of the cheapest edit giving it. */
-function candidateCosts(lower: string, options: SuggestOptions): Map<string, number> {
+/**
+ * Every candidate one edit away from `lower`, with the cost of the cheapest edit giving it.
+ * With `nearTypo`, only edits that touch every 4-gram of `lower` the language never uses are
+ * made: an edit elsewhere leaves the typo in place.
+ */
+function candidates(lower: string, options: SuggestOptions, nearTypo: boolean): Map<string, Candidate> {
   const neighbours = keyboardNeighbours(options.keyboard);
-  const costs = new Map<string, number>();
-  const consider = (candidate: string, cost: number, changedAt: number): void => {
+  const unknown = nearTypo ? unknownQuadgrams(lower, options.grams.quadgrams) : null;
+  /** Whether an edit that breaks the 4-grams starting in [from, to] breaks every unknown one. */
+  const reaches = (from: number, to: number): boolean => unknown === null || (unknown.first >= from && unknown.last <= to);
+  const costs = new Map<string, Candidate>();
+  const consider = (candidate: string, cost: number, changedAt: number, bulk = false): void => {
     if (candidate === lower || candidate.length === 0) return;
     const total = cost + (changedAt === 0 ? COST.firstLetter : 0);
     const known = costs.get(candidate);
-    if (known === undefined || total < known) costs.set(candidate, total);
+    if (known === undefined || total < known.cost) costs.set(candidate, { cost: total, at: changedAt, bulk: bulk && (known?.bulk ?? true) });
   };
 
   for (let at = 0; at <= lower.length; at++) {
     const before = lower.slice(0, at);
     const here = lower[at];
     const after = lower.slice(at + 1);
-    for (const letter of options.alphabet) {
+    const insertion = reaches(at - 3, at - 1);
+    const change = here !== undefined && reaches(at - 3, at);
+    for (const letter of insertion || change ? options.alphabet : '') {
       const doubled = letter === here || letter === lower[at - 1];
-      consider(before + letter + lower.slice(at), doubled ? COST.doubling : COST.insertion, at);
-      if (here !== undefined && letter !== here) consider(before + letter + after, substitutionCost(here, letter, neighbours), at);
+      if (insertion) consider(before + letter + lower.slice(at), doubled ? COST.doubling : COST.insertion, at, !doubled);
+      if (change && letter !== here) consider(before + letter + after, substitutionCost(here, letter, neighbours), at, true);
     }
+    if (insertion && at >= 2 && lower.length - at >= 2) consider(`${before} ${lower.slice(at)}`, COST.split, at);
     if (here === undefined) continue;
-    for (const variant of ACCENT_VARIANTS.get(here) ?? '') if (variant !== here) consider(before + variant + after, COST.accent, at);
-    const undoubled = here === lower[at - 1] || here === lower[at + 1];
-    consider(before + after, undoubled ? COST.doubling : COST.deletion, at);
+    if (change) {
+      for (const variant of ACCENT_VARIANTS.get(here) ?? '') if (variant !== here) consider(before + variant + after, COST.accent, at);
+      const undoubled = here === lower[at - 1] || here === lower[at + 1];
+      consider(before + after, undoubled ? COST.doubling : COST.deletion, at);
+    }
     const next = lower[at + 1];
-    if (next !== undefined && next !== here) consider(before + next + here + lower.slice(at + 2), COST.transposition, at);
-    if (at >= 2 && lower.length - at >= 2) consider(`${before} ${lower.slice(at)}`, COST.split, at);
+    if (next !== undefined && next !== here && reaches(at - 3, at + 1)) consider(before + next + here + lower.slice(at + 2), COST.transposition, at);
   }
   for (const [from, to] of options.replacements) {
     for (const [at, length] of replacementSites(lower, from)) {
+      if (!reaches(at - 3, at + length - 1)) continue;
       consider(lower.slice(0, at) + to.replace(/_/gu, ' ') + lower.slice(at + length), COST.replacement, at === 0 ? 1 : at);
     }
   }
   for (const prefix of options.elisions) {
-    if (lower.startsWith(prefix) && lower.length > prefix.length + 1) consider(`${prefix}'${lower.slice(prefix.length)}`, COST.elision, 1);
+    if (lower.startsWith(prefix) && lower.length > prefix.length + 1 && reaches(prefix.length - 3, prefix.length - 1)) {
+      consider(`${prefix}'${lower.slice(prefix.length)}`, COST.elision, 1);
+    }
   }
   return costs;
+}
+
+/** Start offsets of the first and last 4-grams of `word` the language never uses, or null when all are known. */
+function unknownQuadgrams(word: string, quadgrams: ReadonlySet<string>): { first: number; last: number } | null {
+  let first = -1;
+  let last = -1;
+  for (let at = 0; at + 4 <= word.length; at++) {
+    if (quadgrams.has(word.slice(at, at + 4))) continue;
+    if (first === -1) first = at;
+    last = at;
+  }
+  return first === -1 ? null : { first, last };
 }
 
 /** `[offset, length]` of each place a REP pattern applies, honouring its `^` and `$` anchors. */
@@ -131,38 +185,51 @@ function substitutionCost(from: string, to: string, neighbours: ReadonlyMap<stri
   return neighbours.get(from)?.has(to) ? COST.keyboard : COST.substitution;
 }
 
-/** Every trigram of every word of `candidate` is one the language uses. */
-function plausible(candidate: string, trigrams: ReadonlySet<string>): boolean {
+/** Every n-gram of every word of `candidate` is one the language uses; those around `editAt` are looked at first. */
+function allKnown(candidate: string, grams: ReadonlySet<string>, size: number, editAt: number): boolean {
+  const from = Math.max(0, editAt - size + 1);
+  for (let at = from; at <= editAt && at + size <= candidate.length; at++) {
+    const gram = candidate.slice(at, at + size);
+    if (!gram.includes(' ') && !gram.includes("'") && !grams.has(gram)) return false;
+  }
   for (const piece of candidate.split(/[ ']/u)) {
-    for (let at = 0; at + 3 <= piece.length; at++) if (!trigrams.has(piece.slice(at, at + 3))) return false;
+    for (let at = 0; at + size <= piece.length; at++) if (!grams.has(piece.slice(at, at + size))) return false;
   }
   return true;
 }
 
-/**
- * Trigrams of a Hunspell dictionary: those of every stem in the `.dic` and of every affix in
- * the `.aff`, lower-cased. A trigram across a stem-affix join may be missing; measured on
- * French prose, no correct word was lost.
- */
-export function dictionaryTrigrams(aff: string, dic: string): Set<string> {
+/** Trigrams and 4-grams of `words`, lower-cased. */
+export function letterGrams(words: Iterable<string>): LetterGrams {
   const trigrams = new Set<string>();
-  const add = (text: string): void => {
-    const lower = text.toLowerCase();
-    for (let at = 0; at + 3 <= lower.length; at++) trigrams.add(lower.slice(at, at + 3));
-  };
+  const quadgrams = new Set<string>();
+  for (const word of words) {
+    const lower = word.toLowerCase();
+    for (let at = 0; at + 3 <= lower.length; at++) {
+      trigrams.add(lower.slice(at, at + 3));
+      if (at + 4 <= lower.length) quadgrams.add(lower.slice(at, at + 4));
+    }
+  }
+  return { trigrams, quadgrams };
+}
+
+/** N-grams of a Hunspell dictionary: of every stem in the `.dic` and every affix in the `.aff`. */
+export function dictionaryGrams(aff: string, dic: string): LetterGrams {
+  return letterGrams(dictionaryPieces(aff, dic));
+}
+
+function* dictionaryPieces(aff: string, dic: string): Generator<string> {
   let lineStart = dic.indexOf('\n') + 1; // the first line is the word count
   while (lineStart > 0 && lineStart < dic.length) {
     const lineEnd = dic.indexOf('\n', lineStart);
     const line = dic.slice(lineStart, lineEnd === -1 ? dic.length : lineEnd);
     const slash = line.indexOf('/');
-    add((slash === -1 ? line : line.slice(0, slash)).trim());
+    yield (slash === -1 ? line : line.slice(0, slash)).trim();
     lineStart = lineEnd + 1;
   }
   for (const match of aff.matchAll(/^[PS]FX\s+\S+\s+\S+\s+(\S+)/gmu)) {
     const affix = (match[1] as string).split('/')[0] as string;
-    if (affix !== '0') add(affix);
+    if (affix !== '0') yield affix;
   }
-  return trigrams;
 }
 
 /** REP lines of a Hunspell affix file, as `[from, to]` pairs. */

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSpelling, knownWordsOf, MAX_SUGGESTED_WORDS, type Speller, type SpellingFindings } from '../../src/audit/spelling.ts';
+import { checkSpelling, knownWordsOf, MAX_SUGGESTED_WORDS, MAX_THOROUGH_WORDS, type Speller, type SpellingFindings } from '../../src/audit/spelling.ts';
 import { loadSpeller, withoutCaseMaps } from '../../src/spell/hunspell.ts';
-import { suggestByEdits, type SuggestOptions } from '../../src/spell/suggest.ts';
+import { letterGrams, suggestByEdits, type SuggestOptions } from '../../src/spell/suggest.ts';
 import { cutReply, parseFixture } from '../support/parse-fixture.ts';
 
 let french: Speller;
@@ -68,6 +68,10 @@ describe('checkSpelling', () => {
     expect(words(check('Merci pour votre retour sur le dashboard.', null, null))).toEqual(['dashboard']);
   });
 
+  it('reads a closing single quote as no part of the word', () => {
+    expect(checkSpelling({ replyText: "The server said 'not found' twice.", signature: null, speller: english }).errors).toEqual([]);
+  });
+
   it('leaves product names in mixed case alone', () => {
     expect(check('Votre iPhone et votre PayPal sont compatibles.').errors).toEqual([]);
   });
@@ -89,14 +93,19 @@ describe('checkSpelling', () => {
     expect(findings.errorsPer100Words).toBe(8.33);
   });
 
-  it('asks for suggestions for a bounded number of distinct misspelt words', () => {
+  it('asks for suggestions for a bounded number of distinct misspelt words, few of them thorough', () => {
     const typos = Array.from({ length: MAX_SUGGESTED_WORDS + 3 }, (_, index) => `zqwx${'abcdefghijklmnopqrstuvwxyz'[index]}k`);
-    const findings = check(typos.join(' '));
+    const asked: string[] = [];
+    const counting: Speller = { ...french, suggest: (word, effort = 'quick') => (asked.push(effort), french.suggest(word, effort)) };
+    const findings = checkSpelling({ replyText: typos.join(' '), signature: null, speller: counting });
     expect(findings.errors).toHaveLength(typos.length);
-    let asked = 0;
-    const counting: Speller = { ...french, suggest: (word) => (asked++, french.suggest(word)) };
-    checkSpelling({ replyText: typos.join(' '), signature: null, speller: counting });
-    expect(asked).toBe(MAX_SUGGESTED_WORDS);
+    expect(asked.filter((effort) => effort === 'quick')).toHaveLength(MAX_SUGGESTED_WORDS);
+    expect(asked.filter((effort) => effort === 'thorough')).toHaveLength(MAX_THOROUGH_WORDS);
+  });
+
+  it('searches thoroughly for a word two typos away', () => {
+    expect(french.suggest('problemme', 'quick')).toEqual([]);
+    expect(check('Aucun problemme.').errors[0]?.suggestions).toContain('problème');
   });
 
   it('finds exactly the typos of a Gmail reply, not the quoted probe', async () => {
@@ -132,7 +141,7 @@ describe('suggestByEdits', () => {
     keyboard: 'azertyuiop|qsdfghjklm|wxcvbn',
     replacements: [['^l', "l'"]],
     elisions: ['l'],
-    trigrams: new Set([...lexicon].flatMap((word) => [...word.replace(/'/gu, '')].map((_, at, letters) => letters.slice(at, at + 3).join('')))),
+    grams: letterGrams([...lexicon].flatMap((word) => word.split("'"))),
     max: 5,
   };
   const correct = (word: string): boolean => lexicon.has(word);
