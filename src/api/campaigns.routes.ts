@@ -115,7 +115,8 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
       const b = request.body;
       const current = found(await findCampaign(pool, id), 'campaign', id);
       checkCampaign({ ...current, ...b, startsAt: b.startsAt === undefined ? current.startsAt : b.startsAt, endsAt: b.endsAt === undefined ? current.endsAt : b.endsAt });
-      if (current.status === 'running' || current.status === 'closed') {
+      // once scheduled, the plan is made: its inputs can no longer change
+      if (current.status !== 'draft') {
         const frozen = SCHEDULE_FIELDS.filter((f) => b[f] !== undefined);
         if (frozen.length > 0) {
           throw conflict(`the campaign is ${current.status}: its schedule (${frozen.join(', ')}) can no longer change`, {

@@ -13,6 +13,8 @@ import { findReplyFigures } from '../db/reply-views.repo.ts';
 import { roundHours } from '../audit/timing.ts';
 import { withTransaction } from '../db/pool.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
+import { enqueueSendProbes } from '../queue/send-probe.job.ts';
+import { requestReminder } from '../queue/send-reminder.job.ts';
 import type { RouteOptions } from './app.ts';
 import { OutcomeSchema, presentOutcome } from './outcome-schema.ts';
 import { found, unprocessable } from './problem.ts';
@@ -105,6 +107,11 @@ export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     if (b.channel === 'email' && !b.sentAt && !b.scheduledAt) errors.push({ field: 'body/sentAt', message: 'give sentAt (sent outside the service) or scheduledAt (for the service to send)' });
     if (b.channel === 'email' && b.sentAt && !b.messageId) errors.push({ field: 'body/messageId', message: 'an e-mail probe sent outside the service needs its Message-ID, which threads the answers to it' });
     if (b.sentAt && new Date(b.sentAt).getTime() > Date.now() + 5 * 60_000) errors.push({ field: 'body/sentAt', message: 'is in the future' });
+    if (b.channel === 'email' && !b.sentAt) {
+      for (const field of ['recipient', 'subject', 'body'] as const) {
+        if (!b[field]) errors.push({ field: `body/${field}`, message: 'is needed for the service to send the probe' });
+      }
+    }
     if (errors.length) throw unprocessable(errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
     const mailbox = await findMailbox(db, b.mailboxId);
     if (!mailbox) throw unprocessable(`mailboxId ${b.mailboxId} does not exist`, [{ field: 'body/mailboxId', message: 'no mailbox has this id' }]);
@@ -122,6 +129,11 @@ export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       if (sent) await recomputeOutcome(tx, inserted.id);
       return inserted;
     });
+    // what comes next runs on the queues: the reminder of a probe already out, or the sending of a planned one
+    if (deps.queues) {
+      if (probe.sentAt) await requestReminder(deps.queues, probe.id, 1);
+      else await enqueueSendProbes(deps.queues, [probe]);
+    }
     const outcome = await findOutcome(db, probe.id);
     return reply.code(201).send({ ...probe, outcome: outcome ? presentOutcome(outcome) : null, replies: [] });
   });

@@ -182,6 +182,15 @@ describe('validation', () => {
     expect(fields).toEqual(['body/timezone', 'body/endsAt', 'body/sendWindow/to']);
   });
 
+  it('freezes a campaign\'s schedule once it is scheduled, but lets its name change', async () => {
+    const c = await create('/v1/campaigns', { name: 'Planifiée', probesPerBrand: 3 });
+    await t.db.pool.query(`update campaigns set status = 'scheduled' where id = $1`, [c.id]);
+    const refused = await call('PATCH', `/v1/campaigns/${c.id}`, { probesPerBrand: 5, endsAt: '2027-01-01T00:00:00Z' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().errors.map((e: { field: string }) => e.field)).toEqual(['body/endsAt', 'body/probesPerBrand']);
+    expect((await call('PATCH', `/v1/campaigns/${c.id}`, { name: 'Planifiée (renommée)' })).statusCode).toBe(200);
+  });
+
   it('gives a campaign the documented defaults', async () => {
     const c = await create('/v1/campaigns', { name: 'Défauts' });
     expect(c).toMatchObject({

@@ -23,7 +23,7 @@ import type { Timing } from '../../src/queue/delivery.ts';
 import type { ProcessorDeps } from '../../src/queue/processors.ts';
 import { JOB_OPTIONS, jobIds, type QueueName } from '../../src/queue/queues.ts';
 import { enqueueSendProbes, sendProbeProcessor } from '../../src/queue/send-probe.job.ts';
-import { requestReminder, sendReminderProcessor } from '../../src/queue/send-reminder.job.ts';
+import { sendReminderProcessor } from '../../src/queue/send-reminder.job.ts';
 import { startWorkers, type Workers } from '../../src/queue/worker.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createMailUser, type MailUser } from '../support/dovecot.ts';
@@ -483,8 +483,7 @@ describe('reminders', () => {
     });
     expect(declared.status).toBe(201);
     const probeId: string = declared.body.id;
-    // what declaring a web-form probe queues: the worker works out when the reminder is due
-    await requestReminder(q.queues, probeId, 1);
+    // declaring the probe queued its reminder: the worker works out when it is due
 
     await until('the reminder due', async () => (await reminderRow(probeId))?.status === 'due');
     const due = await api('GET', `/v1/reminders?status=due&channel=webform&campaignId=${campaignId}`);
