@@ -52,7 +52,13 @@ export function resolveSecretKey(
   }
   const key = randomBytes(32);
   mkdirSync(dirname(config.secretKeyFile), { recursive: true });
-  writeFileSync(config.secretKeyFile, `${key.toString('base64')}\n`, { mode: 0o600 });
+  try {
+    // exclusive: of two processes starting together, the second reads the first's key
+    writeFileSync(config.secretKeyFile, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    return decodeKey(readFileSync(config.secretKeyFile, 'utf8').trim(), config.secretKeyFile);
+  }
   logger?.warn(
     { file: config.secretKeyFile },
     'SONDE_SECRET_KEY is not set: generated a key in a local file; keep it (or set SONDE_SECRET_KEY) or stored mailbox passwords become unreadable',

@@ -13,6 +13,7 @@ import type { SecretBox } from '../secrets.ts';
 import type { Queues } from '../queue/queues.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
+import { ApiProblem } from './problem.ts';
 import { Problem } from './schemas.ts';
 import { OutcomeSchema } from './outcome-schema.ts';
 import { healthRoutes } from './health.routes.ts';
@@ -51,6 +52,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   // Shared by reference across route modules: added at the root, where every module sees them.
+  // JSON only: any other body is a 415 that says so
+  app.removeContentTypeParser('text/plain');
   for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply]) app.addSchema(schema);
   registerErrorHandling(app);
 
@@ -78,13 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         max: deps.rateLimitPerMinute ?? 600,
         timeWindow: '1 minute',
         keyGenerator: (request) => request.caller?.keyId ?? request.caller?.label ?? request.ip,
-        errorResponseBuilder: (_request, context) => ({
-          statusCode: 429,
-          type: 'https://sonde.dev/problems/too-many-requests',
-          title: 'Too Many Requests',
-          status: 429,
-          detail: `rate limit of ${context.max} requests a minute reached for this key; retry in ${context.after}`,
-        }),
+        errorResponseBuilder: (_request, context) =>
+          new ApiProblem(429, 'Too Many Requests', `rate limit of ${context.max} requests a minute reached for this key; retry in ${context.after}`),
       });
       await v1.register(keysRoutes, { deps });
       await v1.register(sectorsRoutes, { deps });

@@ -9,7 +9,9 @@ import {
   updateCampaign,
   type CampaignPatch,
 } from '../db/campaigns.repo.ts';
+import { listOutcomeProbeIds } from '../db/outcomes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
+import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import type { RouteOptions } from './app.ts';
 import { conflict, found, unprocessable } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
@@ -129,7 +131,18 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
         startsAt: b.startsAt === undefined ? undefined : toDate(b.startsAt),
         endsAt: b.endsAt === undefined ? undefined : toDate(b.endsAt),
       };
-      return found(await withTransaction(pool, (tx) => updateCampaign(tx, id, patch)), 'campaign', id);
+      return found(
+        await withTransaction(pool, async (tx) => {
+          const updated = await updateCampaign(tx, id, patch);
+          // outcomes are measured against these: measure them again, in the same transaction
+          if (updated && (b.norms || b.businessHours || b.timezone)) {
+            for (const probeId of await listOutcomeProbeIds(tx, id)) await recomputeOutcome(tx, probeId);
+          }
+          return updated;
+        }),
+        'campaign',
+        id,
+      );
     },
   );
 

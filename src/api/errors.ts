@@ -1,4 +1,5 @@
 /** The one error handler: everything leaves as problem+json, with a detail that says what to fix. */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BadCursorError } from '../db/page.ts';
 import { PG_ERRORS, pgErrorCode } from '../db/pool.ts';
@@ -51,11 +52,12 @@ function toProblem(error: FastifyError): ApiProblem {
         errors: [{ field: `body/${field}`, message: `no ${singular(missing[3]!)} has this id` }],
       });
     }
-    return new ApiProblem(409, 'Conflict', `this ${singular(pg.table ?? 'record')} is still referenced by other records; remove those first`);
+    // on a delete, `table` names the referencing table: say which records still point here
+    return new ApiProblem(409, 'Conflict', `this record is still referenced by ${pg.table ?? 'other records'}; remove those first`);
   }
   if (code === PG_ERRORS.uniqueViolation) {
     const dup = /Key \(([^)]*)\)=\(([^)]*)\) already exists/.exec(pg.detail ?? '');
-    const field = dup ? camel(dup[1]!.replace(/^lower\((\w+)\)$/, '$1')) : 'value';
+    const field = dup ? apiField(dup[1]!.replace(/^lower\((\w+)\)$/, '$1')) : 'value';
     return new ApiProblem(409, 'Conflict', `${field} ${dup ? `"${dup[2]}" ` : ''}is already taken`, {
       errors: [{ field: `body/${field}`, message: 'must be unique' }],
     });
@@ -63,12 +65,18 @@ function toProblem(error: FastifyError): ApiProblem {
   if (code === PG_ERRORS.checkViolation) {
     return new ApiProblem(422, 'Unprocessable Content', `a value breaks the rule ${pg.constraint ?? '(unnamed)'}`);
   }
+  if (code === PG_ERRORS.invalidText || code === '22007' || code === '22008') {
+    return new ApiProblem(400, 'Bad Request', `a value is not in the expected form: ${(error as Error).message}`);
+  }
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return new ApiProblem(error.statusCode, error.name ?? 'Bad Request', error.message);
+    return new ApiProblem(error.statusCode, STATUS_CODES[error.statusCode] ?? 'Bad Request', error.message || STATUS_CODES[error.statusCode] || 'bad request');
   }
   return new ApiProblem(500, 'Internal Server Error', 'something went wrong on our side; the error is logged');
 }
 
 const camel = (snake: string) => snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+/** Columns whose API field is not their camelCase name. */
+const API_FIELDS: Record<string, string> = { internet_message_id: 'messageId' };
+const apiField = (column: string) => API_FIELDS[column] ?? camel(column);
 const singular = (table: string) => table.replace(/ies$/, 'y').replace(/s$/, '');
 

@@ -186,7 +186,10 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     async (request, reply) => {
       found(await findMailbox(pool, request.params.id), 'mailbox', request.params.id);
       if (!deps.requestSync) throw new ApiProblem(503, 'Service Unavailable', 'no job queue is wired to this API process');
-      const { jobId } = await deps.requestSync(request.params.id);
+      const { jobId } = await deps.requestSync(request.params.id).catch((err: unknown) => {
+        request.log.warn({ err }, 'could not queue a sync');
+        throw new ApiProblem(503, 'Service Unavailable', 'the job queue (Redis) cannot be reached; try again shortly');
+      });
       return reply.code(202).send({ mailboxId: request.params.id, jobId, status: 'queued' as const });
     },
   );

@@ -34,7 +34,10 @@ export async function saveFolderCheckpoint(db: Queryable, mailboxId: string, che
     `insert into mailbox_folders (mailbox_id, path, special_use, uid_validity, last_uid, highest_modseq, synced_at)
      values ($1, $2, $3, $4, $5, $6, now())
      on conflict (mailbox_id, path) do update
-        set special_use = excluded.special_use, uid_validity = excluded.uid_validity, last_uid = excluded.last_uid,
+        set special_use = excluded.special_use, uid_validity = excluded.uid_validity,
+            -- never backwards within one UIDVALIDITY, whatever a late poller writes
+            last_uid = case when mailbox_folders.uid_validity = excluded.uid_validity
+                            then greatest(mailbox_folders.last_uid, excluded.last_uid) else excluded.last_uid end,
             highest_modseq = excluded.highest_modseq, synced_at = excluded.synced_at`,
     [
       mailboxId,

@@ -93,7 +93,6 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
   keys: OutcomeKeys;
   campaign: { norms: number[]; businessHours: { days: number[]; from: string; to: string }; timezone: string; closedAt: Date | null };
   reminders: { sentAt: Date }[];
-  frozen: boolean;
 } | null> {
   const { rows } = await db.query<{
     id: string;
@@ -107,12 +106,10 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
     timezone: string;
     closed_at: Date | null;
     reminder_times: Date[];
-    frozen: boolean | null;
   }>(
     `select p.id, p.campaign_id, p.brand_id, b.sector_id, p.mailbox_id, p.sent_at,
             c.norms, c.business_hours, c.timezone, c.closed_at,
-            array(select r.sent_at from reminders r where r.probe_id = p.id and r.sent_at is not null order by r.sent_at) as reminder_times,
-            (select o.frozen from outcomes o where o.probe_id = p.id) as frozen
+            array(select r.sent_at from reminders r where r.probe_id = p.id and r.sent_at is not null order by r.sent_at) as reminder_times
        from probes p join brands b on b.id = p.brand_id join campaigns c on c.id = p.campaign_id
       where p.id = $1`,
     [probeId],
@@ -123,6 +120,15 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
     keys: { probeId: r.id, campaignId: r.campaign_id, brandId: r.brand_id, sectorId: r.sector_id, mailboxId: r.mailbox_id, sentAt: r.sent_at },
     campaign: { norms: r.norms, businessHours: r.business_hours, timezone: r.timezone, closedAt: r.closed_at },
     reminders: r.reminder_times.map((sentAt) => ({ sentAt })),
-    frozen: r.frozen ?? false,
   };
+}
+
+export async function clearScore(db: Queryable, probeId: string): Promise<void> {
+  await db.query('update outcomes set score = null where probe_id = $1 and score is not null', [probeId]);
+}
+
+/** The probes of a campaign that have an outcome, in id order (the order locks are taken in). */
+export async function listOutcomeProbeIds(db: Queryable, campaignId: string): Promise<string[]> {
+  const { rows } = await db.query<{ probe_id: string }>('select probe_id from outcomes where campaign_id = $1 order by probe_id', [campaignId]);
+  return rows.map((r) => r.probe_id);
 }

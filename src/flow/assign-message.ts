@@ -24,6 +24,7 @@ export async function assignMessage(
     });
     if (input.probeId) await upsertReply(tx, { id: message.id, probeId: input.probeId, kind, receivedAt: message.receivedAt });
     else await deleteReply(tx, message.id);
-    for (const probeId of new Set([previous, input.probeId])) if (probeId) await recomputeOutcome(tx, probeId);
+    const probes = [...new Set([previous, input.probeId])].filter((id): id is string => id !== null).sort();
+    for (const probeId of probes) await recomputeOutcome(tx, probeId);
   });
 }

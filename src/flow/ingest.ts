@@ -14,7 +14,7 @@ import { splitReply } from '../audit/quote.ts';
 import type { FolderCheckpoint } from '../db/folders.repo.ts';
 import { saveFolderCheckpoint } from '../db/folders.repo.ts';
 import { listMatchCandidates } from '../db/matching.repo.ts';
-import { insertMessage, listMatchedThreadKeys, relocateKnownMessage, type MessageKind } from '../db/messages.repo.ts';
+import { insertMessage, listMatchedThreadKeys, relocateKnownMessage, type MessageKind, type NewMessage } from '../db/messages.repo.ts';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.ts';
 import { upsertReply } from '../db/replies.repo.ts';
 import { parseHeaderBlock, parseMessage } from '../mail/parse.ts';
@@ -48,20 +48,24 @@ export async function prepareMessage(fetched: FetchedMessage, maxBytes: number):
   const parsed = fetched.oversize
     ? parseHeaderBlock(
         fetched.source,
-        `message of ${(fetched.size / 1048576).toFixed(1)} MB is above the ${(maxBytes / 1048576).toFixed(0)} MB cap: stored with its headers only`,
+        `message of ${megabytes(fetched.size)} is above the ${megabytes(maxBytes)} cap: stored with its headers only`,
       )
     : await parseMessage(fetched.source);
   const split = splitReply(parsed.text);
-  const [gz] = await Promise.all([gzipAsync(fetched.source)]);
   return {
     fetched,
     parsed,
     sha256: createHash('sha256').update(fetched.source).digest(),
-    gz,
+    gz: await gzipAsync(fetched.source),
     replyText: split.replyText,
     signature: split.signature,
     language: split.replyText ? detectLanguage(split.replyText) : null,
   };
+}
+
+function megabytes(bytes: number): string {
+  const mb = bytes / 1048576;
+  return `${mb >= 10 ? mb.toFixed(0) : mb >= 0.1 ? mb.toFixed(1) : mb.toFixed(3)} MB`;
 }
 
 /**
@@ -97,7 +101,6 @@ export interface StoredOutcomeOfBatch {
   matched: number;
   /** Ids of new replies, for the analysis queue. */
   replyIds: string[];
-  probeIds: string[];
 }
 
 /** Stores a batch and advances the checkpoint, in one transaction. */
@@ -110,7 +113,7 @@ export async function storeBatch(
   checkpoint: FolderCheckpoint,
 ): Promise<StoredOutcomeOfBatch> {
   return withTransaction(pool, async (tx) => {
-    const result: StoredOutcomeOfBatch = { inserted: 0, duplicates: 0, matched: 0, replyIds: [], probeIds: [] };
+    const result: StoredOutcomeOfBatch = { inserted: 0, duplicates: 0, matched: 0, replyIds: [] };
     const touched = new Set<string>();
     for (const message of batch) {
       const place = { mailboxId: state.mailboxId, sourceSha256: message.sha256, folder, uidValidity, uid: message.fetched.uid };
@@ -126,7 +129,7 @@ export async function storeBatch(
       const match = own ? null : matchOne(state, message, classification.kind === 'bounce');
       const kind: MessageKind = classification.kind;
       const p = message.parsed;
-      const id = await insertMessage(tx, {
+      const row: NewMessage = {
         ...place,
         messageId: p.messageId,
         sourceGz: message.gz,
@@ -149,13 +152,15 @@ export async function storeBatch(
         match: match && { rule: match.rule, confidence: match.confidence, evidence: { ...match.evidence } },
         parseError: p.parseError,
         oversize: message.fetched.oversize,
-      });
-      if (id === null) {
+      };
+      const stored = await insertOrKeepMinimal(tx, withoutNul(row));
+      if (stored === null) {
         result.duplicates++;
         continue;
       }
+      const id = stored.id;
       result.inserted++;
-      if (match) {
+      if (match && !stored.minimal) {
         await upsertReply(tx, { id, probeId: match.probeId, kind, receivedAt: message.fetched.internalDate });
         touched.add(match.probeId);
         result.matched++;
@@ -163,9 +168,9 @@ export async function storeBatch(
         learn(state, match.probeId, message);
       }
     }
-    for (const probeId of touched) await recomputeOutcome(tx, probeId);
+    // in id order: two transactions recomputing the same probes never wait on each other
+    for (const probeId of [...touched].sort()) await recomputeOutcome(tx, probeId);
     await saveFolderCheckpoint(tx, state.mailboxId, checkpoint);
-    result.probeIds = [...touched];
     return result;
   });
 }
@@ -174,6 +179,61 @@ export async function storeBatch(
  * A bounce carries the probe it returns as an attached part (`message/rfc822`,
  * `text/rfc822-headers`) that the parsed text leaves out: its whole source is searched.
  */
+/**
+ * One message must never stop its mailbox: when the database refuses its row (a value
+ * it cannot store), the row is stored again bare — place, source, dates and the
+ * database's reason as the parse error — and the sync goes on.
+ */
+async function insertOrKeepMinimal(tx: Queryable, row: NewMessage): Promise<{ id: string; minimal: boolean } | null> {
+  await tx.query('savepoint store_message');
+  try {
+    const id = await insertMessage(tx, row);
+    await tx.query('release savepoint store_message');
+    return id === null ? null : { id, minimal: false };
+  } catch (err) {
+    await tx.query('rollback to savepoint store_message');
+    const reason = `the message could not be stored as parsed (${(err as Error).message}); kept with its source only`;
+    const id = await insertMessage(tx, {
+      ...row,
+      fromAddress: null,
+      fromName: null,
+      to: [],
+      cc: [],
+      subject: null,
+      inReplyTo: [],
+      references: [],
+      signals: [],
+      language: null,
+      replyText: null,
+      signature: null,
+      probeId: null,
+      match: null,
+      messageId: null,
+      parseError: [row.parseError, reason].filter(Boolean).join('; '),
+    });
+    return id === null ? null : { id, minimal: true };
+  }
+}
+
+/** PostgreSQL text cannot hold NUL, which an encoded header or body may decode to. */
+function withoutNul(row: NewMessage): NewMessage {
+  const clean = (text: string | null) => (text === null ? null : text.replaceAll('\u0000', ''));
+  return {
+    ...row,
+    messageId: clean(row.messageId),
+    fromAddress: clean(row.fromAddress),
+    fromName: clean(row.fromName),
+    to: row.to.map((a) => a.replaceAll('\u0000', '')),
+    cc: row.cc.map((a) => a.replaceAll('\u0000', '')),
+    subject: clean(row.subject),
+    inReplyTo: row.inReplyTo.map((a) => a.replaceAll('\u0000', '')),
+    references: row.references.map((a) => a.replaceAll('\u0000', '')),
+    replyText: clean(row.replyText),
+    signature: clean(row.signature),
+    parseError: clean(row.parseError),
+  };
+}
+
 function matchOne(state: MailboxMatchState, message: PreparedMessage, bounce: boolean): MatchResult | null {
   const p = message.parsed;
   const text = bounce ? `${p.text}\n${message.fetched.source.toString('latin1')}` : p.text;

@@ -5,11 +5,16 @@
  */
 import { computeOutcome, threadKinds, type Outcome } from '../audit/outcome.ts';
 import { businessHours, calendarHours } from '../audit/timing.ts';
-import { findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
+import { clearScore, findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
+import { refreshReplyScore } from './score-reply.ts';
 import type { Queryable } from '../db/pool.ts';
 import { listProbeThread, saveReplyFigures } from '../db/replies.repo.ts';
 
 export async function recomputeOutcome(db: Queryable, probeId: string): Promise<Outcome | null> {
+  // Two transactions changing one thread (a sync and an auditor's assignment) take their
+  // turns here, so the last to save has seen the other's reply. Callers that recompute
+  // several probes do it in id order, so two of them never wait on each other.
+  await db.query('select 1 from probes where id = $1 for update', [probeId]);
   const context = await findOutcomeContext(db, probeId);
   if (!context) return null;
   const thread = await listProbeThread(db, probeId);
@@ -30,5 +35,8 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
     })),
   );
   await saveOutcome(db, context.keys, outcome);
+  // the note is the answer's: it follows when the answer changes, and goes when there is none
+  if (outcome.answerReplyId) await refreshReplyScore(db, outcome.answerReplyId);
+  else await clearScore(db, probeId);
   return outcome;
 }

@@ -34,8 +34,10 @@ export async function scoreOfReply(db: Queryable, replyId: string): Promise<Repl
   for (const e of evaluations) {
     overrides[e.criterion as CriterionId] = { value: e.value, comment: e.comment ?? '', by: e.author ?? 'unknown', at: e.updatedAt.toISOString() };
   }
+  // an analysis recorded as skipped (no text to analyse) scores as no analysis
+  const result = analysis?.result as (ReplyAnalysis & { skipped?: string }) | undefined;
   return scoreReply(
-    (analysis?.result as ReplyAnalysis | undefined) ?? null,
+    result && !result.skipped ? result : null,
     { delayHours: inputs.delay_hours, ackDelayHours: inputs.ack_delay_hours, norms: inputs.norms, withinNorms: inputs.within_norms ?? {} },
     overrides,
   );

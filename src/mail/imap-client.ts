@@ -89,6 +89,12 @@ export class ImapConnectionCache {
     return connection;
   }
 
+  /** Marks the mailbox's connection as in use, so that a long sync is never evicted as idle. */
+  touch(mailboxId: string): void {
+    const entry = this.entries.get(mailboxId);
+    if (entry) entry.lastUsed = Date.now();
+  }
+
   async drop(mailboxId: string): Promise<void> {
     const entry = this.entries.get(mailboxId);
     this.entries.delete(mailboxId);

@@ -85,8 +85,9 @@ export async function* fetchNewMessages(
   }
 }
 
+/** INTERNALDATE is the reply's time: without it a delay would be made up, so the poll stops and says why. */
 function toDate(value: Date | string | undefined): Date {
-  if (value instanceof Date) return value;
-  if (typeof value === 'string') return new Date(value);
-  return new Date();
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime())) throw new Error('the IMAP server gave a message without a readable INTERNALDATE');
+  return date;
 }

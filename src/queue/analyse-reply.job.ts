@@ -19,13 +19,19 @@ const gunzipAsync = promisify(gunzip);
 
 export async function analyseStoredReply(pool: Pool, replyId: string): Promise<'analysed' | 'skipped'> {
   const reply = await findReplyToAnalyse(pool, replyId);
-  if (!reply?.sourceGz || (reply.kind !== 'answer' && reply.kind !== 'follow_up')) return 'skipped';
+  if (!reply || (reply.kind !== 'answer' && reply.kind !== 'follow_up')) return 'skipped';
+  // an answer that cannot be analysed says so once, instead of coming back at every sweep
+  const skip = async (reason: string) => {
+    await saveAnalysis(pool, replyId, ANALYSER_VERSION, { version: ANALYSER_VERSION, skipped: reason });
+    return 'skipped' as const;
+  };
+  if (!reply.sourceGz) return skip('no stored source');
   const parsed = await parseMessage(await gunzipAsync(reply.sourceGz));
   const reading = await readMessage(parsed, {
     context: reply.context,
     ...(hasSpeller(reply.language) && { fallbackLanguage: reply.language }),
   });
-  if (!reading.analysis) return 'skipped';
+  if (!reading.analysis) return skip(parsed.parseError ? `no text to analyse (${parsed.parseError})` : 'no text to analyse');
   await withTransaction(pool, async (tx) => {
     await saveAnalysis(tx, replyId, ANALYSER_VERSION, reading.analysis);
     await refreshReplyScore(tx, replyId);

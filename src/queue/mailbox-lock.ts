@@ -19,23 +19,28 @@ export async function acquireLock(redis: Redis, key: string, ttlMs = 60_000): Pr
   const token = randomBytes(16).toString('hex');
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return null;
-  let held = true;
+  let lost = false;
+  // Only a renewal that Redis confirmed extends the lease: while Redis cannot be reached
+  // the lock is counted as lost once its last confirmed lease runs out (with a margin).
+  let leaseUntil = Date.now() + ttlMs;
   const timer = setInterval(() => {
+    const askedAt = Date.now();
     redis
       .eval(RENEW, 1, key, token, String(ttlMs))
       .then((renewed) => {
-        if (renewed !== 1) held = false;
+        if (renewed === 1) leaseUntil = askedAt + ttlMs;
+        else lost = true;
       })
       .catch(() => {});
   }, Math.floor(ttlMs / 3));
   timer.unref();
   return {
     get held() {
-      return held;
+      return !lost && Date.now() < leaseUntil - Math.floor(ttlMs / 6);
     },
     async release() {
       clearInterval(timer);
-      held = false;
+      lost = true;
       await redis.eval(RELEASE, 1, key, token).catch(() => {});
     },
   };

@@ -103,7 +103,7 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
   if (!mailbox || !credentials) throw new Error('the mailbox was deleted during the poll');
   const settings = { ...credentials.imap, password: deps.secretBox.open(credentials.imap.sealedPassword) };
   let connection = await deps.connections.acquire(mailboxId, settings);
-  const folders = await foldersToSync(connection, checkpoints, mailbox.extraFolders);
+  const folders = await foldersToSync(connection, mailbox.extraFolders);
   if (folders.discovered) await forgetFolders(deps.pool, mailboxId, folders.list.map((f) => f.path));
 
   let matchState: MailboxMatchState | null = null;
@@ -131,8 +131,11 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
     let pending: IteratorResult<FetchedMessage[]> = status.messages > 0 ? await batches.next() : { done: true, value: undefined };
     while (!pending.done) {
       const batch = pending.value;
-      // read the next batch from IMAP while this one is parsed and stored
+      // read the next batch from IMAP while this one is parsed and stored; a failure
+      // there (a dropped connection) is met at the `await next` below, never unhandled
       const next = batches.next();
+      next.catch(() => {});
+      deps.connections.touch(mailboxId);
       const prepared = await Promise.all(batch.map((m) => prepareMessage(m, deps.maxMessageBytes)));
       for (const m of batch) {
         seen.push(m.uid);
@@ -167,20 +170,21 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
 }
 
 /**
- * The folders of the last poll, without a LIST, while the connection is the one that
- * listed them; a new connection lists again (a junk folder may have appeared).
+ * The folders to sync, listed again only when the connection is new, the mailbox's
+ * extra folders changed, or the last LIST is older than `RELIST_MS` (a junk folder
+ * may have appeared): otherwise an unchanged mailbox costs one STATUS per folder.
  */
-const listedBy = new WeakSet<ImapConnection>();
+const RELIST_MS = 10 * 60_000;
+const listings = new WeakMap<ImapConnection, { extraFolders: string; at: number; list: SyncFolder[] }>();
 async function foldersToSync(
   connection: ImapConnection,
-  checkpoints: FolderCheckpoint[],
   extraFolders: string[],
 ): Promise<{ list: SyncFolder[]; discovered: boolean }> {
-  if (listedBy.has(connection) && checkpoints.length > 0) {
-    return { list: checkpoints.map((c) => ({ path: c.path, specialUse: c.specialUse })), discovered: false };
-  }
+  const key = JSON.stringify(extraFolders);
+  const known = listings.get(connection);
+  if (known && known.extraFolders === key && Date.now() - known.at < RELIST_MS) return { list: known.list, discovered: false };
   const list = await discoverFolders(connection.client, extraFolders);
-  listedBy.add(connection);
+  listings.set(connection, { extraFolders: key, at: Date.now(), list });
   return { list, discovered: true };
 }
 

@@ -73,7 +73,12 @@ export function redisConnection(url: string, role: 'worker' | 'producer', extra:
 export type Queues = Record<QueueName, Queue>;
 
 export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
-  const make = (name: QueueName) => new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS[name] });
+  const make = (name: QueueName) => {
+    const queue = new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS[name] });
+    // a Redis outage surfaces where the queue is used (a 503, a failed job), not as a stray stack trace
+    queue.on('error', () => {});
+    return queue;
+  };
   return {
     'poll-mailbox': make(QUEUE_NAMES.pollMailbox),
     'analyse-reply': make(QUEUE_NAMES.analyseReply),
@@ -87,9 +92,13 @@ export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.all(Object.values(queues).map((q) => q.close()));
 }
 
-/** Asks for a poll now; a poll already queued for that mailbox absorbs the request. */
+/**
+ * Asks for a poll now. A poll still waiting for that mailbox absorbs the request; one
+ * that is running gets exactly one follow-up, so mail that arrived during it is read.
+ */
 export async function requestSync(queues: Queues, mailboxId: string, trigger: PollMailboxJob['trigger'] = 'api'): Promise<{ jobId: string }> {
-  const jobId = jobIds.pollMailbox(mailboxId);
-  const job = await queues['poll-mailbox'].add('poll', { mailboxId, trigger } satisfies PollMailboxJob, { jobId });
-  return { jobId: job.id ?? jobId };
+  const job = await queues['poll-mailbox'].add('poll', { mailboxId, trigger } satisfies PollMailboxJob, {
+    deduplication: { id: jobIds.pollMailbox(mailboxId), keepLastIfActive: true },
+  });
+  return { jobId: job.id! };
 }

@@ -119,9 +119,12 @@ describe('pagination', () => {
   });
 
   it('refuses a cursor it did not give, naming the parameter', async () => {
-    const res = await call('GET', '/v1/sectors?cursor=not-a-cursor');
-    expect(res.statusCode).toBe(400);
-    expect(res.json().errors[0].field).toBe('querystring/cursor');
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const cursor of ['not-a-cursor', forged(['1', 'x']), forged(['+275760-09-13T00:00:00.000Z', MISSING]), forged([new Date().toISOString(), 'x'])]) {
+      const res = await call('GET', `/v1/sectors?cursor=${cursor}`);
+      expect(res.statusCode, cursor).toBe(400);
+      expect(res.json().errors[0].field).toBe('querystring/cursor');
+    }
   });
 
   it('filters brands by their sector', async () => {
@@ -210,6 +213,48 @@ describe('validation', () => {
     const bad = await call('POST', '/v1/campaigns', { name: 'Orpheline', brandIds: [MISSING] });
     expect(bad.statusCode).toBe(422);
     expect(bad.json().detail).toContain(MISSING);
+  });
+});
+
+describe('malformed requests', () => {
+  it('answers problem+json with the status\'s own title for bad JSON, an empty body and a foreign content type', async () => {
+    const badJson = await t.app.inject({ method: 'POST', url: '/v1/sectors', headers: { ...t.auth(), 'content-type': 'application/json' }, payload: '{"name": ' });
+    expect(badJson.statusCode).toBe(400);
+    expect(badJson.json()).toMatchObject({ status: 400, title: 'Bad Request' });
+    const text = await t.app.inject({ method: 'POST', url: '/v1/sectors', headers: { ...t.auth(), 'content-type': 'text/plain' }, payload: 'name=x' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json()).toMatchObject({ status: 415, title: 'Unsupported Media Type' });
+    const badId = await call('GET', '/v1/sectors/not-a-uuid');
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json().errors[0].field).toBe('params/id');
+  });
+
+  it('names the API field, not the column, of a duplicate', async () => {
+    const sector = await create('/v1/sectors', { name: 'Doublons' });
+    const brand = await create('/v1/brands', { name: 'Marque D', sectorId: sector.id });
+    const mailbox = await create('/v1/mailboxes', mailboxBody('doublon@example.test'));
+    const campaign = await create('/v1/campaigns', { name: 'C' });
+    const probe = { campaignId: campaign.id, brandId: brand.id, mailboxId: mailbox.id, channel: 'email', messageId: 'same@example.test', sentAt: '2026-01-05T10:00:00Z' };
+    await create('/v1/probes', probe);
+    const dup = await call('POST', '/v1/probes', probe);
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().errors[0].field).toBe('body/messageId');
+  });
+
+  it('limits the requests of a key, with a 429 problem+json', async () => {
+    const limited = await createTestContext({ rateLimitPerMinute: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await limited.app.inject({ url: '/v1/sectors', headers: limited.auth() })).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const res = await limited.app.inject({ url: '/v1/sectors', headers: limited.auth() });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ status: 429, title: 'Too Many Requests', detail: expect.stringMatching(/rate limit of 3/) });
+      // health is not counted
+      expect((await limited.app.inject({ url: '/health' })).statusCode).not.toBe(429);
+    } finally {
+      await limited.close();
+    }
   });
 });
 

@@ -11,7 +11,8 @@ import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import { pollMailbox, type PollDeps, type PollReport } from '../../src/queue/poll-mailbox.job.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
-import { createMailUser, resetUidValidity, type MailUser } from '../support/dovecot.ts';
+import { createMailUser, kickUser, resetUidValidity, type MailUser } from '../support/dovecot.ts';
+import { assignMessage } from '../../src/flow/assign-message.ts';
 import { appendMessage } from '../support/imap.ts';
 import { HOUR, newMessageId, rawMail } from '../support/mail-factory.ts';
 
@@ -415,6 +416,7 @@ describe('incremental sync and safety', () => {
     expect(report.status === 'done' && report.folders.find((x) => x.path === 'INBOX')).toMatchObject({ fetched: 2, inserted: 2 });
     const { rows } = await t.db.pool.query('select uid, parse_error, probe_id from messages where mailbox_id = $1 order by uid', [f.mailboxId]);
     expect(rows[0].probe_id).toBe(probe.id);
+    expect(rows[0].parse_error).toMatch(/boundary/);
     expect(rows[1].parse_error).toBeNull();
   });
 
@@ -425,7 +427,73 @@ describe('incremental sync and safety', () => {
     await f.poll();
     const { rows } = await t.db.pool.query('select oversize, parse_error, size, probe_id, subject from messages where mailbox_id = $1', [f.mailboxId]);
     expect(rows[0]).toMatchObject({ oversize: true, probe_id: probe.id, subject: `Re: ${probe.subject}` });
-    expect(rows[0].parse_error).toMatch(/above the 0 MB cap|above the .* cap/);
+    expect(rows[0].parse_error).toMatch(/^message of 0\.0\d\d MB is above the 0\.004 MB cap: stored with its headers only$/);
     expect(rows[0].size).toBeGreaterThan(4000);
+  });
+
+  it('survives a connection dropped between batches: the poll fails cleanly and the next one resumes', async () => {
+    let batches = 0;
+    const f = await mailboxFixture({
+      deps: {
+        batchSize: 2,
+        afterBatch: async () => {
+          if (++batches === 1) await kickUser(inject('dovecot'), f.user.user);
+        },
+      },
+    });
+    const probe = await f.probe('Coupure réseau');
+    for (let i = 1; i <= 5; i++) await f.reply({ probe, after: i * HOUR, text: `${ANSWER}\n\nMessage ${i}` });
+    await expect(f.poll()).rejects.toThrow();
+    const after = await f.poll();
+    expect(after.status).toBe('done');
+    const { rows } = await t.db.pool.query('select uid from messages where mailbox_id = $1 order by uid', [f.mailboxId]);
+    expect(rows.map((r) => Number(r.uid))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('stores a message whose headers decode to a NUL byte, and goes on', async () => {
+    const f = await mailboxFixture();
+    const probe = await f.probe('Caractère nul');
+    const nul = rawMail({
+      from: 'Julie Martin <julie.martin@banque-exemple.fr>',
+      to: f.user.address,
+      subject: `=?UTF-8?B?${Buffer.from('Re: Caractère\u0000 nul').toString('base64')}?=`,
+      inReplyTo: probe.messageId,
+      text: ANSWER,
+    });
+    await appendMessage(inject('dovecot'), f.user, 'INBOX', nul, new Date(T0.getTime() + HOUR));
+    await f.reply({ probe, after: 2 * HOUR, text: 'Un complément.' });
+    const report = await f.poll();
+    expect(report.status === 'done' && report.folders.find((x) => x.path === 'INBOX')).toMatchObject({ fetched: 2, inserted: 2 });
+    const { rows } = await t.db.pool.query('select subject, probe_id from messages where mailbox_id = $1 order by uid', [f.mailboxId]);
+    expect(rows[0]).toEqual({ subject: 'Re: Caractère nul', probe_id: probe.id });
+    expect(await f.outcome(probe.id)).toMatchObject({ delay_hours: 1 });
+  });
+
+  it('picks up a change of the folders to sync on the next poll', async () => {
+    const f = await mailboxFixture();
+    const probe = await f.probe('Archives');
+    await f.poll();
+    await f.reply({ probe, after: HOUR, text: ANSWER, folder: 'Archive' }).catch(async () => {
+      const { withImap } = await import('../support/imap.ts');
+      await withImap(inject('dovecot'), f.user, (client) => client.mailboxCreate('Archive'));
+      await f.reply({ probe, after: HOUR, text: ANSWER, folder: 'Archive' });
+    });
+    const patched = await t.app.inject({ method: 'PATCH', url: `/v1/mailboxes/${f.mailboxId}`, headers: t.auth(), payload: { extraFolders: ['Archive'] } });
+    expect(patched.statusCode).toBe(200);
+    const report = await f.poll();
+    expect(report.status === 'done' && report.folders.map((x) => x.path)).toEqual(['INBOX', 'Junk', 'Archive']);
+    expect(await f.outcome(probe.id)).toMatchObject({ delay_hours: 1 });
+  });
+
+  it('keeps the outcome right when an auditor assigns a message while a sync stores another', async () => {
+    const f = await mailboxFixture();
+    const probe = await f.probe('Course');
+    await f.reply({ after: 5 * HOUR, from: 'Autre <contact@ailleurs.example>', subject: 'Votre dossier', text: 'Réponse venue d\'ailleurs.' });
+    await f.poll();
+    const { rows } = await t.db.pool.query('select id from messages where mailbox_id = $1', [f.mailboxId]);
+    await f.reply({ probe, after: 2 * HOUR, text: ANSWER });
+    await Promise.all([f.poll(), assignMessage(t.db.pool, { messageId: rows[0].id, probeId: probe.id, kind: 'answer', by: 'test' })]);
+    // whichever committed last saw the other's reply: the first answer is the one at 2 h
+    expect(await f.outcome(probe.id)).toMatchObject({ delay_hours: 2, follow_ups: 1 });
   });
 });

@@ -174,6 +174,18 @@ describe('from a reply in the mailbox to the statistics', () => {
     expect((await api('GET', `/v1/probes/${webform.id}`)).body.outcome).toMatchObject({ answeredAt: null });
     const empty = await api('GET', `/v1/stats?campaignId=${campaignId}&from=2030-01-01T00:00:00Z`);
     expect(empty.body.rows).toEqual([]);
+
+    // a second sync asked through the API runs again and reads what came since
+    await appendMessage(inject('dovecot'), user, 'INBOX', rawMail({
+      from: 'Satisfaction <enquete@electricite-exemple.fr>',
+      to: user.address,
+      subject: 'Re: Changement de tarif',
+      inReplyTo: emailProbeId,
+      text: 'Votre avis compte : notez la réponse de notre conseiller.',
+    }), new Date(T0.getTime() + 26 * HOUR));
+    const second = await syncNow();
+    expect(second.status === 'done' && second.folders.find((f: { path: string }) => f.path === 'INBOX')).toMatchObject({ fetched: 1, inserted: 1 });
+    expect((await api('GET', `/v1/probes/${probe.id}`)).body.outcome).toMatchObject({ delayHours: 2, followUps: 1 });
   });
 
   it('refuses an assignment to a probe of another mailbox or a missing probe, saying why', async () => {

@@ -145,6 +145,12 @@ export async function resetUidValidity(
   return next;
 }
 
+/** Closes every IMAP session of a user, as a server restart or a network cut would. */
+export async function kickUser(dovecot: DovecotHandle, user: string): Promise<void> {
+  const doveadm = await findBinary('doveadm');
+  await run(doveadm, ['-c', dovecot.configFile, 'kick', user]);
+}
+
 /**
  * Stops and removes the Dovecots of earlier runs that died without their
  * teardown: those whose owning process is gone, or that are older than any
