@@ -78,3 +78,22 @@ export async function listRepliesToAnalyse(db: Queryable, version: string, limit
   );
   return rows.map((r) => r.id);
 }
+
+/**
+ * Canned-answer fingerprints of the brand's other answers analysed by this version:
+ * what a reply is compared with to tell a canned answer (the same text to different probes).
+ */
+export async function listBrandFingerprints(db: Queryable, replyId: string, version: string, limit = 1000): Promise<Array<{ replyId: string; fingerprint: string }>> {
+  const { rows } = await db.query<{ reply_id: string; fingerprint: string }>(
+    `select a.reply_id, a.result->>'cannedFingerprint' as fingerprint
+       from replies me
+       join probes mp on mp.id = me.probe_id
+       join probes p on p.brand_id = mp.brand_id and p.id <> me.probe_id
+       join replies r on r.probe_id = p.id
+       join analyses a on a.reply_id = r.id and a.analyser_version = $2
+      where me.id = $1 and a.result ? 'cannedFingerprint'
+      order by a.created_at desc limit $3`,
+    [replyId, version, limit],
+  );
+  return rows.map((r) => ({ replyId: r.reply_id, fingerprint: r.fingerprint }));
+}

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import type { Job } from 'bullmq';
 import { ANALYSER_VERSION } from '../audit/analyse.ts';
-import { findReplyToAnalyse, listRepliesToAnalyse, saveAnalysis } from '../db/analyses.repo.ts';
+import { fingerprintSimilarity } from '../audit/canned.ts';
+import { findReplyToAnalyse, listBrandFingerprints, listRepliesToAnalyse, saveAnalysis } from '../db/analyses.repo.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { readMessage } from '../flow/analyse-message.ts';
 import { refreshReplyScore } from '../flow/score-reply.ts';
@@ -32,11 +33,22 @@ export async function analyseStoredReply(pool: Pool, replyId: string): Promise<'
     ...(hasSpeller(reply.language) && { fallbackLanguage: reply.language }),
   });
   if (!reading.analysis) return skip(parsed.parseError ? `no text to analyse (${parsed.parseError})` : 'no text to analyse');
+  const canned = closestAnswer(reading.analysis.cannedFingerprint, await listBrandFingerprints(pool, replyId, ANALYSER_VERSION));
   await withTransaction(pool, async (tx) => {
-    await saveAnalysis(tx, replyId, ANALYSER_VERSION, reading.analysis);
+    await saveAnalysis(tx, replyId, ANALYSER_VERSION, { ...reading.analysis, canned });
     await refreshReplyScore(tx, replyId);
   });
   return 'analysed';
+}
+
+/** The brand's other answer most alike this one (a canned answer is near-identical text to different probes). */
+function closestAnswer(fingerprint: string, others: Array<{ replyId: string; fingerprint: string }>): { similarity: number; replyId: string } | null {
+  let best: { similarity: number; replyId: string } | null = null;
+  for (const other of others) {
+    const similarity = fingerprintSimilarity(fingerprint, other.fingerprint);
+    if (!best || similarity > best.similarity) best = { similarity: Math.round(similarity * 1000) / 1000, replyId: other.replyId };
+  }
+  return best;
 }
 
 export function analyseReplyProcessor(pool: Pool) {
