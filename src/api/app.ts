@@ -27,6 +27,7 @@ import { probesRoutes, Probe } from './probes.routes.ts';
 import { messagesRoutes, Message } from './messages.routes.ts';
 import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
+import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(messagesRoutes, { deps });
       await v1.register(repliesRoutes, { deps });
       await v1.register(statsRoutes, { deps });
+      await v1.register(rankingRoutes, { deps });
       await v1.register(campaignLifecycleRoutes, { deps });
     },
     { prefix: '/v1' },

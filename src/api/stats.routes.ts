@@ -1,29 +1,83 @@
-import { Type } from '@sinclair/typebox';
+/**
+ * `GET /v1/stats`: response statistics over any filter, grouped by brand, sector, campaign,
+ * mailbox or week, with an optional weekly series per group for charts; JSON or CSV.
+ * Metric definitions: README, "Statistics".
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { roundHours } from '../audit/timing.ts';
-import { computeStats, GROUP_BYS, type GroupBy, type StatsRow } from '../db/stats.repo.ts';
+import { computeStats, GROUP_BYS, SERIES, type GroupBy, type Series, type StatsMetrics, type StatsReport, type StatsRow } from '../db/stats.repo.ts';
 import type { RouteOptions } from './app.ts';
+import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
 import { unprocessable } from './problem.ts';
 import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 
-const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }));
-const Hours = Nullable(Type.Number());
+const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
+const Hours = (description: string) => Nullable(Type.Number({ minimum: 0, description: `${description}, hours (two decimals)` }));
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
 
-const StatsGroup = Type.Object({
-  group: Type.Object({ key: Nullable(Type.String()), label: Nullable(Type.String()) }),
-  probes: Type.Integer(),
-  answered: Type.Integer(),
-  responseRate: Rate,
-  responseRateAfterReminder: Rate,
-  acknowledged: Type.Integer(),
-  ackRate: Rate,
-  withinNorm: Type.Record(Type.String(), Type.Number(), { description: 'share of probes answered within each norm, e.g. {"4": 0.28, "24": 0.66}' }),
-  delayP50Hours: Hours,
-  delayP90Hours: Hours,
-  delayMeanHours: Hours,
-  businessDelayP50Hours: Hours,
-  followUpRate: Rate,
+/** The metrics of one group or week, as API.md names them. */
+const metricProperties = {
+  probes: Count('probes sent'),
+  answered: Count('probes with a first answer, before or after the reminder'),
+  responseRate: Rate('answered before any reminder / probes'),
+  responseRateAfterReminder: Rate('answered / probes'),
+  acknowledged: Count('probes with an automatic acknowledgement'),
+  ackRate: Rate('acknowledged / probes'),
+  withinNorm: Type.Record(Type.String(), Nullable(Type.Number({ minimum: 0, maximum: 1 })), {
+    description: 'per norm in hours: probes answered within it / probes of the campaigns that have it, e.g. {"4": 0.28, "24": 0.66}',
+  }),
+  delayP50Hours: Hours('median delay of the first answer (continuous percentile)'),
+  delayP90Hours: Hours('90th percentile of the delay (continuous)'),
+  delayMeanHours: Hours('mean delay of the first answer'),
+  businessDelayP50Hours: Hours('median delay in business hours (continuous percentile)'),
+  delayHistogram: Type.Object(
+    {
+      within1h: Count('answered within 1 h'),
+      from1To4h: Count('after 1 h, within 4 h'),
+      from4To24h: Count('after 4 h, within 24 h'),
+      from24To48h: Count('after 24 h, within 48 h'),
+      over48h: Count('after 48 h'),
+      noAnswer: Count('not answered'),
+    },
+    { description: 'probes by delay of their first answer; the buckets add up to probes' },
+  ),
+  followUpRate: Rate('answered probes the brand followed up / answered'),
+  answersAnalysed: Count('answers with a current analysis: the denominator of the form metrics'),
+  spellingErrorRate: Rate('answers with at least one spelling error / answers checked (with a dictionary for their language)'),
+  errorsPer100Words: Nullable(Type.Number({ minimum: 0, description: 'spelling errors per 100 words, over all the words of the answers checked' })),
+  logoRate: Rate("answers showing the brand's logo / answers analysed"),
+  charterRate: Rate("answers in the brand's graphic charter / answers analysed"),
+  signatureRate: Rate("answers signed with a person's name / answers analysed"),
+  personalisedRate: Rate('personalised answers / answers analysed'),
+  scoredProbes: Count('probes with a known note: an unanswered probe scores 0, an answer not analysed yet is left out'),
+  scoreMean: Nullable(Type.Number({ minimum: 0, maximum: 100, description: 'mean note out of 100, auditor overrides applied (two decimals)' })),
+};
+
+const WeekPoint = Type.Object({
+  week: Type.String({ description: 'ISO week, e.g. 2026-W10' }),
+  weekStart: Type.String({ format: 'date', description: 'its Monday; weeks start Monday 00:00 UTC' }),
+  ...metricProperties,
 });
+
+const StatsRowSchema = Type.Object({
+  group: Type.Object({
+    key: Nullable(Type.String({ description: "the member's id, or the week's Monday; null without groupBy" })),
+    label: Nullable(Type.String({ description: 'its name, or the ISO week' })),
+  }),
+  ...metricProperties,
+  series: Type.Optional(Type.Array(WeekPoint, { description: 'with series=week: the same metrics week by week, over the same weeks for every row' })),
+});
+
+const StatsResponse = Type.Object({
+  groupBy: Nullable(Type.String()),
+  series: Nullable(Type.String()),
+  norms: Type.Array(Type.Number(), { description: 'the norms reported in withinNorm, hours' }),
+  generatedAt: Timestamp,
+  rows: Type.Array(StatsRowSchema),
+});
+
+export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv, or send Accept: text/csv; json by default' }));
 
 const StatsQuery = Type.Object({
   campaignId: Type.Optional(Uuid),
@@ -32,16 +86,81 @@ const StatsQuery = Type.Object({
   from: Type.Optional(Type.String({ format: 'date-time', description: 'probes sent at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'probes sent before' })),
   groupBy: Type.Optional(Type.Union(GROUP_BYS.map((g) => Type.Literal(g)))),
+  series: Type.Optional(Type.Union(SERIES.map((s) => Type.Literal(s)), { description: 'week: add a weekly series to every row' })),
+  format: Format,
 });
 
-const round = (h: number | null) => (h === null ? null : roundHours(h));
-const present = (row: StatsRow) => ({
-  ...row,
-  delayP50Hours: round(row.delayP50Hours),
-  delayP90Hours: round(row.delayP90Hours),
-  delayMeanHours: round(row.delayMeanHours),
-  businessDelayP50Hours: round(row.businessDelayP50Hours),
-});
+/** A 200 answer in JSON, or in CSV with the same figures. */
+export function jsonOrCsv(schema: TSchema) {
+  return {
+    description: 'JSON, or CSV with a header row when asked for',
+    content: { 'application/json': { schema }, 'text/csv': { schema: Type.String() } },
+  };
+}
+
+const round2 = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
+const hours = (value: number | null) => (value === null ? null : roundHours(value));
+
+/** Hours, notes and error rates to two decimals, as the API shows them; rates stay exact. */
+export function presentMetrics<T extends StatsMetrics>(m: T): T {
+  return {
+    ...m,
+    delayP50Hours: hours(m.delayP50Hours),
+    delayP90Hours: hours(m.delayP90Hours),
+    delayMeanHours: hours(m.delayMeanHours),
+    businessDelayP50Hours: hours(m.businessDelayP50Hours),
+    errorsPer100Words: round2(m.errorsPer100Words),
+    scoreMean: round2(m.scoreMean),
+  };
+}
+
+/** CSV columns of the metrics, nested ones flattened with a dot: `withinNorm.4`, `delayHistogram.noAnswer`. */
+function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetrics): CsvColumn<T>[] {
+  const columns: CsvColumn<T>[] = [];
+  for (const name of Object.keys(metricProperties) as (keyof StatsMetrics)[]) {
+    if (name === 'withinNorm') {
+      for (const norm of norms) columns.push({ header: `withinNorm.${norm}`, value: (r) => of(r).withinNorm[String(norm)] });
+    } else if (name === 'delayHistogram') {
+      for (const bucket of Object.keys(metricProperties.delayHistogram.properties) as (keyof StatsMetrics['delayHistogram'])[]) {
+        columns.push({ header: `delayHistogram.${bucket}`, value: (r) => of(r).delayHistogram[bucket] });
+      }
+    } else {
+      columns.push({ header: name, value: (r) => of(r)[name] as number | null });
+    }
+  }
+  return columns;
+}
+
+interface StatsBody {
+  groupBy: GroupBy | null;
+  series: Series | null;
+  norms: number[];
+  generatedAt: Date;
+  rows: StatsRow[];
+}
+
+/** One line per group; with a series, each group's line (week empty) followed by its weeks' lines. */
+function statsCsv(body: StatsBody): string {
+  type Line = { row: StatsRow; week: string | null; weekStart: string | null; metrics: StatsMetrics };
+  const lines: Line[] = body.rows.flatMap((row) => [
+    { row, week: null, weekStart: null, metrics: row },
+    ...(row.series ?? []).map((point) => ({ row, week: point.week, weekStart: point.weekStart, metrics: point })),
+  ]);
+  const columns: CsvColumn<Line>[] = [
+    { header: 'groupKey', value: (l) => l.row.group.key },
+    { header: 'groupLabel', value: (l) => l.row.group.label },
+    ...(body.series ? [{ header: 'week', value: (l: Line) => l.week }, { header: 'weekStart', value: (l: Line) => l.weekStart }] : []),
+    ...metricColumns<Line>(body.norms, (l) => l.metrics),
+  ];
+  return toCsv(columns, lines);
+}
+
+function present(report: StatsReport): StatsRow[] {
+  return report.rows.map(({ series, ...row }) => ({
+    ...presentMetrics(row),
+    ...(series && { series: series.map(presentMetrics) }),
+  }));
+}
 
 export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
   app.get(
@@ -49,17 +168,26 @@ export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
     {
       schema: {
         tags: ['stats'],
+        summary: 'Response statistics: rates, norms, exact delay percentiles, form and score, by group and week',
         querystring: StatsQuery,
-        response: { 200: Type.Object({ groupBy: Nullable(Type.String()), generatedAt: Timestamp, rows: Type.Array(StatsGroup) }), ...commonErrors },
+        response: { 200: jsonOrCsv(StatsResponse), ...commonErrors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const from = q.from ? new Date(q.from) : undefined;
       const to = q.to ? new Date(q.to) : undefined;
       if (from && to && to <= from) throw unprocessable('to must come after from', [{ field: 'querystring/to', message: 'must come after from' }]);
-      const rows = await computeStats(deps.pool, { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, (q.groupBy as GroupBy | undefined) ?? null);
-      return { groupBy: q.groupBy ?? null, generatedAt: new Date(), rows: rows.map(present) };
+      const groupBy = (q.groupBy as GroupBy | undefined) ?? null;
+      const series = (q.series as Series | undefined) ?? null;
+      if (series === 'week' && groupBy === 'week') {
+        throw unprocessable('rows grouped by week have no weekly series: drop series, or group by something else', [
+          { field: 'querystring/series', message: 'cannot go with groupBy=week' },
+        ]);
+      }
+      const report = await computeStats(deps.pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
+      const body: StatsBody = { groupBy, series, norms: report.norms, generatedAt: new Date(), rows: present(report) };
+      return sendNegotiated(request, reply, body, statsCsv, q.format);
     },
   );
 };

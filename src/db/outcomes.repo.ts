@@ -123,8 +123,14 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
   };
 }
 
+/** A probe without an answer has no note and no form figures. */
 export async function clearScore(db: Queryable, probeId: string): Promise<void> {
-  await db.query('update outcomes set score = null where probe_id = $1 and score is not null', [probeId]);
+  await db.query(
+    `update outcomes set score = null, scored_reply_id = null, spelling_errors = null, spelling_words = null,
+            form_logo = null, form_charter = null, form_named_signature = null, form_personalised = null
+      where probe_id = $1 and scored_reply_id is not null`,
+    [probeId],
+  );
 }
 
 /** The probes of a campaign that have an outcome, in id order (the order locks are taken in). */

@@ -1,114 +1,180 @@
 /**
- * Response statistics over outcomes (one row per sent probe, carrying its grouping
- * keys). Percentiles are continuous, as PostgreSQL's `percentile_cont`: the median of
- * 1, 2, 3, 10 hours is 2.5 h. Rates are shares of the probes of the group; a group
- * with no probe, or no answer for a delay, gives null, never 0 or NaN.
+ * Response statistics, read from the outcomes' rollups (see migration 0003): one query sums
+ * the rollups per group and campaign, with the groups' delays, and `stats-metrics.ts` turns
+ * the sums into rates, exact percentiles and means. Across a million probes this reads a few
+ * thousand rows; the figures are those the outcomes themselves give.
  */
-import type { Queryable } from './pool.ts';
+import { withTransaction, type Pool, type Queryable } from './pool.ts';
+import { rollupSource, type StatsFilter } from './stats-filters.ts';
+import { GROUP_COLUMN, keyText, listGroups, weekGroups, type GroupBy, type StatsGroup } from './stats-groups.ts';
+import { metricsOf, type RollupPart, type StatsMetrics } from './stats-metrics.ts';
 
-export const GROUP_BYS = ['brand', 'sector', 'campaign', 'mailbox', 'week'] as const;
-export type GroupBy = (typeof GROUP_BYS)[number];
+export { GROUP_BYS, type GroupBy, type StatsGroup } from './stats-groups.ts';
+export type { StatsFilter } from './stats-filters.ts';
+export type { DelayHistogram, StatsMetrics } from './stats-metrics.ts';
 
-export interface StatsFilter {
-  campaignId?: string | undefined;
-  brandId?: string | undefined;
-  sectorId?: string | undefined;
-  /** Probes sent at or after. */
-  from?: Date | undefined;
-  /** Probes sent before. */
-  to?: Date | undefined;
+export const SERIES = ['week'] as const;
+export type Series = (typeof SERIES)[number];
+
+export interface StatsQuery {
+  filter: StatsFilter;
+  /** Null: one row for the whole scope. */
+  groupBy: GroupBy | null;
+  /** `week`: each row also carries its weekly series, over the same weeks for every row. */
+  series: Series | null;
 }
 
-export interface StatsRow {
-  group: { key: string | null; label: string | null };
+export interface WeekPoint extends StatsMetrics {
+  /** ISO week, `2026-W10`. */
+  week: string;
+  /** Its Monday, `YYYY-MM-DD` (weeks run from Monday 00:00 UTC). */
+  weekStart: string;
+}
+
+export interface StatsRow extends StatsMetrics {
+  group: StatsGroup;
+  series?: WeekPoint[];
+}
+
+export interface StatsReport {
+  /** The norms reported in `withinNorm`, in hours: those of the campaigns in the rows. */
+  norms: number[];
+  rows: StatsRow[];
+}
+
+interface PartRow {
+  group_key: string | null;
+  /** The week's Monday, `YYYY-MM-DD`, in a series. */
+  week: string | null;
+  norms: number[];
   probes: number;
   answered: number;
-  responseRate: number | null;
-  responseRateAfterReminder: number | null;
+  answered_before_reminder: number;
   acknowledged: number;
-  ackRate: number | null;
-  withinNorm: Record<string, number>;
-  delayP50Hours: number | null;
-  delayP90Hours: number | null;
-  delayMeanHours: number | null;
-  businessDelayP50Hours: number | null;
-  followUpRate: number | null;
+  followed_up: number;
+  analysed: number;
+  spelling_checked: number;
+  spelling_with_errors: number;
+  spelling_errors: number;
+  spelling_words: number;
+  with_logo: number;
+  with_charter: number;
+  with_named_signature: number;
+  personalised: number;
+  scored: number;
+  score_sum: string;
+  delays: Buffer;
+  business_delays: Buffer;
 }
 
-const GROUP_KEY: Record<GroupBy | 'all', { key: string; label: string; join: string }> = {
-  all: { key: `null::text`, label: `'all'`, join: '' },
-  brand: { key: 'o.brand_id::text', label: 'g.name', join: 'join brands g on g.id = o.brand_id' },
-  sector: { key: 'o.sector_id::text', label: 'g.name', join: 'join sectors g on g.id = o.sector_id' },
-  campaign: { key: 'o.campaign_id::text', label: 'g.name', join: 'join campaigns g on g.id = o.campaign_id' },
-  mailbox: { key: 'o.mailbox_id::text', label: 'g.label', join: 'join mailboxes g on g.id = o.mailbox_id' },
-  // ISO weeks starting on Monday, in UTC
-  week: { key: `to_char(date_trunc('week', o.sent_at at time zone 'UTC'), 'YYYY-MM-DD')`, label: `to_char(o.sent_at at time zone 'UTC', 'IYYY-"W"IW')`, join: '' },
-};
+/**
+ * Hash aggregation keeps every group's delays in memory (16 bytes a probe); this is room for
+ * a few million probes in one response before PostgreSQL spills to disk, still correct.
+ */
+const STATS_WORK_MEM = '64MB';
 
-export async function computeStats(db: Queryable, filter: StatsFilter, groupBy: GroupBy | null): Promise<StatsRow[]> {
-  const g = GROUP_KEY[groupBy ?? 'all'];
-  const values = [filter.campaignId ?? null, filter.brandId ?? null, filter.sectorId ?? null, filter.from ?? null, filter.to ?? null];
-  const where = `o.sent_at is not null
-      and ($1::uuid is null or o.campaign_id = $1) and ($2::uuid is null or o.brand_id = $2)
-      and ($3::uuid is null or o.sector_id = $3)
-      and ($4::timestamptz is null or o.sent_at >= $4) and ($5::timestamptz is null or o.sent_at < $5)`;
-  const { rows } = await db.query<{
-    key: string | null;
-    label: string | null;
-    probes: number;
-    answered: number;
-    answered_before_reminder: number;
-    acknowledged: number;
-    followed_up: number;
-    p50: number | null;
-    p90: number | null;
-    mean: number | null;
-    business_p50: number | null;
-    norms: Record<string, number> | null;
-  }>(
-    `with base as (
-       select ${g.key} as group_key, min(${g.label}) over (partition by ${g.key}) as group_label, o.*
-         from outcomes o ${g.join}
-        where ${where}
-     ),
-     norms as (
-       select group_key, jsonb_object_agg(norm, rate) as norms
-         from (select b.group_key, n.key as norm, avg(case when n.value = 'true' then 1.0 else 0.0 end)::float8 as rate
-                 from base b, jsonb_each_text(b.within_norms) n group by 1, 2) per_norm
-        group by group_key
-     )
-     select b.group_key as key, min(b.group_label) as label,
-            count(*)::int as probes,
-            count(*) filter (where b.answered_at is not null)::int as answered,
-            count(*) filter (where b.answered_at is not null and not b.answered_after_reminder)::int as answered_before_reminder,
-            count(*) filter (where b.acknowledged_at is not null)::int as acknowledged,
-            count(*) filter (where b.answered_at is not null and b.follow_ups > 0)::int as followed_up,
-            percentile_cont(0.5) within group (order by b.delay_hours) as p50,
-            percentile_cont(0.9) within group (order by b.delay_hours) as p90,
-            avg(b.delay_hours)::float8 as mean,
-            percentile_cont(0.5) within group (order by b.business_delay_hours) as business_p50,
-            (select n.norms from norms n where n.group_key is not distinct from b.group_key) as norms
-       from base b
-      group by b.group_key
-      order by min(b.group_label), b.group_key`,
-    values,
-  );
-  return rows.map((r) => {
-    const share = (n: number, of: number) => (of > 0 ? n / of : null);
-    return {
-      group: { key: r.key, label: r.label },
-      probes: r.probes,
-      answered: r.answered,
-      responseRate: share(r.answered_before_reminder, r.probes),
-      responseRateAfterReminder: share(r.answered, r.probes),
-      acknowledged: r.acknowledged,
-      ackRate: share(r.acknowledged, r.probes),
-      withinNorm: r.norms ?? {},
-      delayP50Hours: r.p50,
-      delayP90Hours: r.p90,
-      delayMeanHours: r.mean,
-      businessDelayP50Hours: r.business_p50,
-      followUpRate: share(r.followed_up, r.answered),
-    };
+/** The rollups of the filter's scope, summed per group (and week, for a series) and campaign. */
+async function sumRollups(pool: Pool, query: StatsQuery): Promise<PartRow[]> {
+  const source = rollupSource(query.filter);
+  const group = query.groupBy ? `r.${GROUP_COLUMN[query.groupBy]}` : 'null::text';
+  const week = query.series ? 'r.week' : 'null::timestamptz';
+  const sql = `
+    select ${query.groupBy ? keyText('p.group_id', query.groupBy) : 'null::text'} as group_key,
+           ${query.series ? keyText('p.week_start', 'week') : 'null::text'} as week, p.*, c.norms
+      from (select ${group} as group_id, ${week} as week_start, r.campaign_id,
+                   sum(r.probes) as probes, sum(r.answered) as answered,
+                   sum(r.answered_before_reminder) as answered_before_reminder, sum(r.acknowledged) as acknowledged,
+                   sum(r.followed_up) as followed_up, sum(r.analysed) as analysed,
+                   sum(r.spelling_checked) as spelling_checked, sum(r.spelling_with_errors) as spelling_with_errors,
+                   sum(r.spelling_errors)::bigint as spelling_errors, sum(r.spelling_words)::bigint as spelling_words,
+                   sum(r.with_logo) as with_logo, sum(r.with_charter) as with_charter,
+                   sum(r.with_named_signature) as with_named_signature, sum(r.personalised) as personalised,
+                   sum(r.scored) as scored, sum(r.score_sum)::text as score_sum,
+                   string_agg(r.delays, ''::bytea) as delays, string_agg(r.business_delays, ''::bytea) as business_delays
+              from ${source.from}
+             where ${source.where}
+             group by 1, 2, r.campaign_id) p
+      join campaigns c on c.id = p.campaign_id`;
+  return withTransaction(pool, async (tx) => {
+    await tx.query(`set local work_mem = '${STATS_WORK_MEM}'`);
+    return (await tx.query<PartRow>(sql, source.values)).rows;
   });
+}
+
+const toPart = (r: PartRow): RollupPart => ({
+  norms: r.norms,
+  probes: r.probes,
+  answered: r.answered,
+  answeredBeforeReminder: r.answered_before_reminder,
+  acknowledged: r.acknowledged,
+  followedUp: r.followed_up,
+  analysed: r.analysed,
+  spellingChecked: r.spelling_checked,
+  spellingWithErrors: r.spelling_with_errors,
+  spellingErrors: r.spelling_errors,
+  spellingWords: r.spelling_words,
+  withLogo: r.with_logo,
+  withCharter: r.with_charter,
+  withNamedSignature: r.with_named_signature,
+  personalised: r.personalised,
+  scored: r.scored,
+  scoreSum: Number(r.score_sum),
+  delays: r.delays,
+  businessDelays: r.business_delays,
+});
+
+export async function computeStats(db: Pool, query: StatsQuery): Promise<StatsReport> {
+  if (query.series === 'week' && query.groupBy === 'week') throw new RangeError('a weekly series needs rows that are not weeks');
+  const sums = await sumRollups(db, query);
+  const norms = await reportedNorms(db, sums, query.filter);
+
+  const parts = new Map<string | null, RollupPart[]>();
+  const weekParts = new Map<string, RollupPart[]>();
+  for (const row of sums) {
+    const part = toPart(row);
+    push(parts, row.group_key, part);
+    if (row.week !== null) push(weekParts, seriesKey(row.group_key, row.week), part);
+  }
+
+  const groups = await groupsOf(db, query, [...parts.keys()]);
+  const weeks = query.series ? weekGroups(sums.map((r) => r.week as string)) : [];
+  return {
+    norms,
+    rows: groups.map((group) => ({
+      group,
+      ...metricsOf(parts.get(group.key) ?? [], norms),
+      ...(query.series && {
+        series: weeks.map((week) => ({
+          week: week.label as string,
+          weekStart: week.key as string,
+          ...metricsOf(weekParts.get(seriesKey(group.key, week.key as string)) ?? [], norms),
+        })),
+      }),
+    })),
+  };
+}
+
+async function groupsOf(db: Queryable, query: StatsQuery, withData: (string | null)[]): Promise<StatsGroup[]> {
+  if (query.groupBy === null) return [{ key: null, label: 'all' }];
+  const keys = withData.filter((key): key is string => key !== null);
+  if (query.groupBy === 'week') return weekGroups(keys);
+  return listGroups(db, query.groupBy, query.filter, keys);
+}
+
+/** The norms of the campaigns the sums come from, and of the filter's campaign even when it has no probe yet. */
+async function reportedNorms(db: Queryable, sums: readonly PartRow[], filter: StatsFilter): Promise<number[]> {
+  const norms = new Set(sums.flatMap((row) => row.norms));
+  if (filter.campaignId && sums.length === 0) {
+    const { rows } = await db.query<{ norms: number[] }>('select norms from campaigns where id = $1', [filter.campaignId]);
+    for (const norm of rows[0]?.norms ?? []) norms.add(norm);
+  }
+  return [...norms].sort((a, b) => a - b);
+}
+
+const seriesKey = (group: string | null, week: string) => `${group ?? ''}/${week}`;
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

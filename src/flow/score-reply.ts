@@ -1,10 +1,10 @@
 /**
- * The score of a reply from its latest analysis, its probe's outcome and the
- * auditor's overrides; and the probe's stored score (used by the statistics), kept
- * up to date whenever one of the three changes.
+ * The score of a reply from its latest analysis, its probe's outcome and the auditor's
+ * overrides; and what the statistics read of the probe's answer, kept on its outcome (the
+ * note and the form figures), up to date whenever one of the three changes.
  */
 import type { ReplyAnalysis } from '../audit/analyse.ts';
-import { scoreReply, type CriterionId, type Overrides, type ReplyScore } from '../audit/score.ts';
+import { CRITERION_MAX, scoreReply, type CriterionId, type Overrides, type ReplyScore, type ScoringOutcome } from '../audit/score.ts';
 import type { Queryable } from '../db/pool.ts';
 import { findLatestAnalysis, listEvaluations } from '../db/reply-views.repo.ts';
 
@@ -26,27 +26,103 @@ async function scoringInputs(db: Queryable, replyId: string) {
   return rows[0] ?? null;
 }
 
+type ScoringInputs = NonNullable<Awaited<ReturnType<typeof scoringInputs>>>;
+
+const scoringOutcome = (inputs: ScoringInputs): ScoringOutcome => ({
+  delayHours: inputs.delay_hours,
+  ackDelayHours: inputs.ack_delay_hours,
+  norms: inputs.norms,
+  withinNorms: inputs.within_norms ?? {},
+});
+
+async function overridesOf(db: Queryable, replyId: string): Promise<Overrides> {
+  const overrides: Overrides = {};
+  for (const e of await listEvaluations(db, replyId)) {
+    overrides[e.criterion as CriterionId] = { value: e.value, comment: e.comment ?? '', by: e.author ?? 'unknown', at: e.updatedAt.toISOString() };
+  }
+  return overrides;
+}
+
+/**
+ * The reply's latest analysis, or null: an analysis recorded as skipped (no text to
+ * analyse) counts as none. `canned` is the brand's closest other answer.
+ */
+async function latestAnalysis(db: Queryable, replyId: string): Promise<{ result: ReplyAnalysis; cannedSimilarity: number | null } | null> {
+  const stored = await findLatestAnalysis(db, replyId);
+  const result = stored?.result as (ReplyAnalysis & { skipped?: string; canned?: { similarity: number } | null }) | undefined;
+  if (!result || result.skipped) return null;
+  return { result, cannedSimilarity: result.canned?.similarity ?? null };
+}
+
 export async function scoreOfReply(db: Queryable, replyId: string): Promise<ReplyScore | null> {
   const inputs = await scoringInputs(db, replyId);
   if (!inputs) return null;
-  const [analysis, evaluations] = await Promise.all([findLatestAnalysis(db, replyId), listEvaluations(db, replyId)]);
-  const overrides: Overrides = {};
-  for (const e of evaluations) {
-    overrides[e.criterion as CriterionId] = { value: e.value, comment: e.comment ?? '', by: e.author ?? 'unknown', at: e.updatedAt.toISOString() };
-  }
-  // an analysis recorded as skipped (no text to analyse) scores as no analysis
-  const result = analysis?.result as (ReplyAnalysis & { skipped?: string }) | undefined;
-  return scoreReply(
-    result && !result.skipped ? result : null,
-    { delayHours: inputs.delay_hours, ackDelayHours: inputs.ack_delay_hours, norms: inputs.norms, withinNorms: inputs.within_norms ?? {} },
-    overrides,
-  );
+  const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
+  return scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides);
 }
 
-/** Stores the note on the probe's outcome when this reply is the probe's answer. */
+/** What the statistics count of an answer, besides its note. */
+export interface AnswerFigures {
+  /** Null when no dictionary matched the answer's language. */
+  spellingErrors: number | null;
+  spellingWords: number | null;
+  logo: boolean;
+  charter: boolean;
+  namedSignature: boolean;
+  personalised: boolean;
+}
+
+/**
+ * The analysis's findings, where an auditor's override of the matching criterion does not say
+ * otherwise. An override at either end of the scale settles the question: 0 means absent (for
+ * spelling: at least one error), full marks present (for spelling: no error). A value in
+ * between grades the element without saying whether it is there, and the finding stands.
+ */
+export function answerFigures(analysis: ReplyAnalysis, overrides: Overrides): AnswerFigures {
+  const judged = (criterion: CriterionId, found: boolean): boolean => {
+    const value = overrides[criterion]?.value;
+    return value === 0 ? false : value === CRITERION_MAX ? true : found;
+  };
+  const { spelling, form } = analysis;
+  const found = spelling.errors.length;
+  const errors = !spelling.checked ? null : judged('spelling', found === 0) ? 0 : Math.max(found, 1);
+  return {
+    spellingErrors: errors,
+    spellingWords: spelling.checked ? spelling.wordCount : null,
+    logo: judged('logo', form.logo.present),
+    charter: judged('charter', form.charter.present),
+    namedSignature: judged('signature', form.signature.present),
+    personalised: judged('personalisation', form.personalised.present),
+  };
+}
+
+/**
+ * Stores the note and the figures of the probe's answer on its outcome, when this reply is the
+ * probe's answer. An answer not analysed yet has neither: the statistics leave it out until
+ * its analysis lands.
+ */
 export async function refreshReplyScore(db: Queryable, replyId: string): Promise<void> {
   const inputs = await scoringInputs(db, replyId);
   if (!inputs?.is_answer) return;
-  const score = await scoreOfReply(db, replyId);
-  await db.query('update outcomes set score = $2, updated_at = now() where probe_id = $1', [inputs.probe_id, score?.note ?? null]);
+  const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
+  const result = analysis?.result ?? null;
+  const note = result ? scoreReply(result, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides).note : null;
+  const figures = result ? answerFigures(result, overrides) : null;
+  await db.query(
+    `update outcomes
+        set score = $2, scored_reply_id = $3, spelling_errors = $4, spelling_words = $5,
+            form_logo = $6, form_charter = $7, form_named_signature = $8, form_personalised = $9, updated_at = now()
+      where probe_id = $1`,
+    [
+      inputs.probe_id,
+      note,
+      result ? replyId : null,
+      figures?.spellingErrors ?? null,
+      figures?.spellingWords ?? null,
+      figures?.logo ?? null,
+      figures?.charter ?? null,
+      figures?.namedSignature ?? null,
+      figures?.personalised ?? null,
+    ],
+  );
 }
