@@ -47,9 +47,9 @@ export function encodeCursor(keys: { createdAt: Date | string; id: string }): st
  */
 export function pageClause(page: PageRequest, firstParam: number, alias = ''): { sql: string; values: unknown[] } {
   const p = alias ? `${alias}.` : '';
-  // Cursors carry milliseconds (JS dates); comparing and ordering on the truncated
-  // time keeps the two consistent, whatever precision the column holds.
-  const at = `date_trunc('milliseconds', ${p}created_at)`;
+  // Creation times are kept to the millisecond (migration 0004), the precision of the
+  // cursor: the raw column compares exactly and its (created_at, id) index serves the page.
+  const at = `${p}created_at`;
   const keys = decodeCursor(page.cursor);
   const limit = `limit $${firstParam + (keys ? 2 : 0)}`;
   const where = keys ? `(${at}, ${p}id) > ($${firstParam}::timestamptz, $${firstParam + 1}::uuid)` : 'true';

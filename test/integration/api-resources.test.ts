@@ -330,3 +330,21 @@ describe('mailbox secrets', () => {
     expect(res.statusCode).toBe(400);
   });
 });
+
+describe('pagination over rows created in the same millisecond', () => {
+  it('still walks every row exactly once', async () => {
+    // rows inserted in one statement share their creation time: the id breaks the tie
+    await t.db.pool.query(`insert into sectors (name) select 'Même instant ' || g from generate_series(1, 9) g`);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await call('GET', `/v1/sectors?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page = res.json() as { items: { name: string }[]; nextCursor: string | null };
+      seen.push(...page.items.map((s) => s.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const same = seen.filter((n) => n.startsWith('Même instant'));
+    expect(same).toHaveLength(9);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});
