@@ -131,70 +131,117 @@ export const toStoredMessage = (row: MessageRow): StoredMessage => ({
   createdAt: row.created_at,
 });
 
-/**
- * Inserts a message unless its (folder, UIDVALIDITY, UID) is stored already; returns the
- * new id, or null for a message seen before (a batch re-read after a crash).
- */
-export async function insertMessage(db: Queryable, m: NewMessage): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
-    `insert into messages (mailbox_id, folder, uid_validity, uid, internet_message_id, source_sha256, source_gz, size,
-                           from_address, from_name, to_addresses, cc_addresses, subject, received_at, date_header,
-                           in_reply_to, "references", kind, signals, language, reply_text, signature,
-                           probe_id, match_rule, match_confidence, match_evidence, parse_error, oversize)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-             $23, $24, $25, $26, $27, $28)
-     on conflict (mailbox_id, folder, uid_validity, uid) do nothing
-     returning id`,
-    [
-      m.mailboxId,
-      m.folder,
-      m.uidValidity,
-      m.uid,
-      m.messageId,
-      m.sourceSha256,
-      m.sourceGz,
-      m.size,
-      m.fromAddress,
-      m.fromName,
-      m.to,
-      m.cc,
-      m.subject,
-      m.receivedAt,
-      m.dateHeader,
-      m.inReplyTo,
-      m.references,
-      m.kind,
-      m.signals,
-      m.language,
-      m.replyText,
-      m.signature,
-      m.probeId,
-      m.match?.rule ?? null,
-      m.match?.confidence ?? null,
-      m.match ? JSON.stringify(m.match.evidence) : null,
-      m.parseError,
-      m.oversize,
-    ],
-  );
-  return rows[0]?.id ?? null;
+/** The columns `insertMessages` writes, in the order of `insertValues`. */
+const INSERT_COLUMNS = [
+  'mailbox_id', 'folder', 'uid_validity', 'uid', 'internet_message_id', 'source_sha256', 'source_gz', 'size',
+  'from_address', 'from_name', 'to_addresses', 'cc_addresses', 'subject', 'received_at', 'date_header', 'in_reply_to',
+  '"references"', 'kind', 'signals', 'language', 'reply_text', 'signature', 'probe_id', 'match_rule', 'match_confidence',
+  'match_evidence', 'parse_error', 'oversize',
+];
+
+function insertValues(m: NewMessage): unknown[] {
+  return [
+    m.mailboxId,
+    m.folder,
+    m.uidValidity,
+    m.uid,
+    m.messageId,
+    m.sourceSha256,
+    m.sourceGz,
+    m.size,
+    m.fromAddress,
+    m.fromName,
+    m.to,
+    m.cc,
+    m.subject,
+    m.receivedAt,
+    m.dateHeader,
+    m.inReplyTo,
+    m.references,
+    m.kind,
+    m.signals,
+    m.language,
+    m.replyText,
+    m.signature,
+    m.probeId,
+    m.match?.rule ?? null,
+    m.match?.confidence ?? null,
+    m.match ? JSON.stringify(m.match.evidence) : null,
+    m.parseError,
+    m.oversize,
+  ];
+}
+
+export interface InsertedMessage {
+  id: string;
+  probeId: string | null;
 }
 
 /**
- * After a UIDVALIDITY change every message comes again under new UIDs: one already
- * stored (same source bytes) is moved to its new place instead of being stored twice.
- * Returns the id of the message found, or null.
+ * Inserts messages in one statement, with the reply of each matched one (a reply shares
+ * its message's id). A message whose (folder, UIDVALIDITY, UID) is stored already is left
+ * as it is and missing from the result, which gives the new messages by UID.
  */
-export async function relocateKnownMessage(
-  db: Queryable,
-  m: Pick<NewMessage, 'mailboxId' | 'sourceSha256' | 'folder' | 'uidValidity' | 'uid'>,
-): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
-    `update messages set folder = $3, uid_validity = $4, uid = $5
-      where id = (select id from messages where mailbox_id = $1 and source_sha256 = $2 order by created_at limit 1)
-      returning id`,
-    [m.mailboxId, m.sourceSha256, m.folder, m.uidValidity, m.uid],
+export async function insertMessages(db: Queryable, messages: readonly NewMessage[]): Promise<Map<number, InsertedMessage>> {
+  if (messages.length === 0) return new Map();
+  const width = INSERT_COLUMNS.length;
+  const rows = messages.map((_, row) => `(${INSERT_COLUMNS.map((_, column) => `$${row * width + column + 1}`).join(', ')})`);
+  const { rows: stored } = await db.query<{ id: string; uid: number; probe_id: string | null }>(
+    `with stored as (
+       insert into messages (${INSERT_COLUMNS.join(', ')}) values ${rows.join(', ')}
+       on conflict (mailbox_id, folder, uid_validity, uid) do nothing
+       returning id, uid, probe_id, kind, received_at
+     ), new_replies as (
+       insert into replies (id, probe_id, kind, received_at)
+       select id, probe_id, kind, received_at from stored where probe_id is not null
+     )
+     select id, uid, probe_id from stored`,
+    messages.flatMap(insertValues),
   );
-  return rows[0]?.id ?? null;
+  return new Map(stored.map((row) => [Number(row.uid), { id: row.id, probeId: row.probe_id }]));
+}
+
+/** Which of these UIDs of a folder (under one UIDVALIDITY) are stored already. */
+export async function findStoredUids(
+  db: Queryable,
+  place: { mailboxId: string; folder: string; uidValidity: number },
+  uids: readonly number[],
+): Promise<Set<number>> {
+  if (uids.length === 0) return new Set();
+  const { rows } = await db.query<{ uid: number }>(
+    'select uid from messages where mailbox_id = $1 and folder = $2 and uid_validity = $3 and uid = any($4::bigint[])',
+    [place.mailboxId, place.folder, place.uidValidity, uids],
+  );
+  return new Set(rows.map((row) => Number(row.uid)));
+}
+
+/**
+ * The messages of a mailbox already stored with these exact sources (after a UIDVALIDITY
+ * change every message comes again under new UIDs): the oldest row of each, by hex SHA-256.
+ */
+export async function findMessagesBySource(db: Queryable, mailboxId: string, sourceSha256s: readonly Buffer[]): Promise<Map<string, string>> {
+  if (sourceSha256s.length === 0) return new Map();
+  const { rows } = await db.query<{ source_sha256: Buffer; id: string }>(
+    `select distinct on (source_sha256) source_sha256, id from messages
+      where mailbox_id = $1 and source_sha256 = any($2::bytea[])
+      order by source_sha256, created_at`,
+    [mailboxId, sourceSha256s],
+  );
+  return new Map(rows.map((row) => [row.source_sha256.toString('hex'), row.id]));
+}
+
+/** Moves known messages to the place they now have on the server, instead of storing them twice. */
+export async function relocateMessages(
+  db: Queryable,
+  moves: ReadonlyArray<{ id: string; folder: string; uidValidity: number; uid: number }>,
+): Promise<void> {
+  if (moves.length === 0) return;
+  await db.query(
+    `update messages m set folder = v.folder, uid_validity = v.uid_validity, uid = v.uid
+       from json_to_recordset($1::json) as v(id uuid, folder text, uid_validity bigint, uid bigint)
+      where m.id = v.id`,
+    [JSON.stringify(moves.map((move) => ({ id: move.id, folder: move.folder, uid_validity: move.uidValidity, uid: move.uid })))],
+  );
 }
 
 export async function findMessage(db: Queryable, id: string): Promise<StoredMessage | null> {

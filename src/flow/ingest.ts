@@ -4,9 +4,8 @@
  * the folder's checkpoint, so a crash anywhere re-reads and never skips or doubles.
  */
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
-import { classifyMessage } from '../audit/classify.ts';
+import { gzipSync } from 'node:zlib';
+import { classifyMessage, type Classification } from '../audit/classify.ts';
 import { detectLanguage } from '../audit/language.ts';
 import { buildThreadIndex, matchMessage, messageIdKey, extractTicketRefs, type MatchCandidate, type MatchResult, type ThreadIndex } from '../audit/match.ts';
 import type { ParsedMessage } from '../audit/message.ts';
@@ -14,13 +13,18 @@ import { splitReply } from '../audit/quote.ts';
 import type { FolderCheckpoint } from '../db/folders.repo.ts';
 import { saveFolderCheckpoint } from '../db/folders.repo.ts';
 import { listMatchCandidates } from '../db/matching.repo.ts';
-import { insertMessage, listMatchedThreadKeys, relocateKnownMessage, type MessageKind, type NewMessage } from '../db/messages.repo.ts';
+import {
+  findMessagesBySource,
+  findStoredUids,
+  insertMessages,
+  listMatchedThreadKeys,
+  relocateMessages,
+  type InsertedMessage,
+  type NewMessage,
+} from '../db/messages.repo.ts';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.ts';
-import { upsertReply } from '../db/replies.repo.ts';
 import { parseHeaderBlock, parseMessage } from '../mail/parse.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
-
-const gzipAsync = promisify(gzip);
 
 /** A message as the IMAP fetch hands it over. */
 export interface FetchedMessage {
@@ -56,7 +60,8 @@ export async function prepareMessage(fetched: FetchedMessage, maxBytes: number):
     fetched,
     parsed,
     sha256: createHash('sha256').update(fetched.source).digest(),
-    gz: await gzipAsync(fetched.source),
+    // synchronous: for a few kilobytes, a round trip to the thread pool costs more than the work
+    gz: gzipSync(fetched.source),
     replyText: split.replyText,
     signature: split.signature,
     language: split.replyText ? detectLanguage(split.replyText) : null,
@@ -103,7 +108,12 @@ export interface StoredOutcomeOfBatch {
   replyIds: string[];
 }
 
-/** Stores a batch and advances the checkpoint, in one transaction. */
+/**
+ * Stores a batch and advances the checkpoint, in one transaction of a few statements
+ * whatever the batch's size, plus the outcome of each probe it touches: what is known
+ * already is looked up at once, the new messages and their replies are inserted at once.
+ * Messages are classified and matched in UID order, each learning from those before it.
+ */
 export async function storeBatch(
   pool: Pool,
   state: MailboxMatchState,
@@ -114,11 +124,20 @@ export async function storeBatch(
 ): Promise<StoredOutcomeOfBatch> {
   return withTransaction(pool, async (tx) => {
     const result: StoredOutcomeOfBatch = { inserted: 0, duplicates: 0, matched: 0, replyIds: [] };
-    const touched = new Set<string>();
+    const knownSources = await findMessagesBySource(tx, state.mailboxId, batch.map((message) => message.sha256));
+    const storedUids = await findStoredUids(tx, { mailboxId: state.mailboxId, folder, uidValidity }, batch.map((message) => message.fetched.uid));
+    const moves = new Map<string, MessagePlace>();
+    const rows = new Map<string, NewMessage>();
     for (const message of batch) {
-      const place = { mailboxId: state.mailboxId, sourceSha256: message.sha256, folder, uidValidity, uid: message.fetched.uid };
-      // A message seen before (UIDVALIDITY reset, or the same bytes in two folders) keeps its one row.
-      if (await relocateKnownMessage(tx, place)) {
+      const source = message.sha256.toString('hex');
+      const place = { folder, uidValidity, uid: message.fetched.uid };
+      // A message seen before (UIDVALIDITY reset, the same bytes in two folders or twice in
+      // this batch) keeps its one row, moved to where the server shows it now.
+      const knownId = knownSources.get(source);
+      const twin = rows.get(source);
+      if (knownId !== undefined) moves.set(knownId, { id: knownId, ...place });
+      else if (twin !== undefined) twin.uid = place.uid;
+      if (knownId !== undefined || twin !== undefined || storedUids.has(place.uid)) {
         result.duplicates++;
         continue;
       }
@@ -127,45 +146,24 @@ export async function storeBatch(
       const own = message.parsed.messageId !== null && state.ownMessageIds.has(messageIdKey(message.parsed.messageId));
       if (own) classification.signals.push('own:probe-or-reminder');
       const match = own ? null : matchOne(state, message, classification.kind === 'bounce');
-      const kind: MessageKind = classification.kind;
-      const p = message.parsed;
-      const row: NewMessage = {
-        ...place,
-        messageId: p.messageId,
-        sourceGz: message.gz,
-        size: message.fetched.size,
-        fromAddress: p.from?.address || null,
-        fromName: p.from?.name || null,
-        to: p.to.map((a) => a.address),
-        cc: p.cc.map((a) => a.address),
-        subject: p.subject || null,
-        receivedAt: message.fetched.internalDate,
-        dateHeader: p.date,
-        inReplyTo: p.inReplyTo,
-        references: p.references,
-        kind,
-        signals: classification.signals,
-        language: message.language,
-        replyText: message.replyText || null,
-        signature: message.signature,
-        probeId: match?.probeId ?? null,
-        match: match && { rule: match.rule, confidence: match.confidence, evidence: { ...match.evidence } },
-        parseError: p.parseError,
-        oversize: message.fetched.oversize,
-      };
-      const stored = await insertOrKeepMinimal(tx, withoutNul(row));
-      if (stored === null) {
+      if (match) learn(state, match.probeId, message);
+      rows.set(source, withoutNul(newMessageRow(state.mailboxId, place, message, classification, match)));
+    }
+    await relocateMessages(tx, [...moves.values()]);
+    const stored = await insertOrKeepMinimal(tx, [...rows.values()]);
+    const touched = new Set<string>();
+    for (const row of rows.values()) {
+      const message = stored.get(row.uid);
+      // stored meanwhile under this UID: nothing to add
+      if (message === undefined) {
         result.duplicates++;
         continue;
       }
-      const id = stored.id;
       result.inserted++;
-      if (match && !stored.minimal) {
-        await upsertReply(tx, { id, probeId: match.probeId, kind, receivedAt: message.fetched.internalDate });
-        touched.add(match.probeId);
+      if (message.probeId !== null) {
+        touched.add(message.probeId);
         result.matched++;
-        result.replyIds.push(id);
-        learn(state, match.probeId, message);
+        result.replyIds.push(message.id);
       }
     }
     // in id order: two transactions recomputing the same probes never wait on each other
@@ -175,44 +173,101 @@ export async function storeBatch(
   });
 }
 
+interface MessagePlace {
+  id: string;
+  folder: string;
+  uidValidity: number;
+  uid: number;
+}
+
+function newMessageRow(
+  mailboxId: string,
+  place: Omit<MessagePlace, 'id'>,
+  message: PreparedMessage,
+  classification: Classification,
+  match: MatchResult | null,
+): NewMessage {
+  const p = message.parsed;
+  return {
+    mailboxId,
+    ...place,
+    messageId: p.messageId,
+    sourceSha256: message.sha256,
+    sourceGz: message.gz,
+    size: message.fetched.size,
+    fromAddress: p.from?.address || null,
+    fromName: p.from?.name || null,
+    to: p.to.map((a) => a.address),
+    cc: p.cc.map((a) => a.address),
+    subject: p.subject || null,
+    receivedAt: message.fetched.internalDate,
+    dateHeader: p.date,
+    inReplyTo: p.inReplyTo,
+    references: p.references,
+    kind: classification.kind,
+    signals: classification.signals,
+    language: message.language,
+    replyText: message.replyText || null,
+    signature: message.signature,
+    probeId: match?.probeId ?? null,
+    match: match && { rule: match.rule, confidence: match.confidence, evidence: { ...match.evidence } },
+    parseError: p.parseError,
+    oversize: message.fetched.oversize,
+  };
+}
+
 /**
- * A bounce carries the probe it returns as an attached part (`message/rfc822`,
- * `text/rfc822-headers`) that the parsed text leaves out: its whole source is searched.
+ * One message must never stop its mailbox: when the database refuses the batch (a value it
+ * cannot store), its rows are stored one at a time, and a row refused again is stored bare
+ * — place, source, dates and the database's reason as the parse error, no reply — and the
+ * sync goes on. (What such a row's match taught the later messages of its batch stays
+ * learnt: the match was found, only its storage failed.)
  */
-/**
- * One message must never stop its mailbox: when the database refuses its row (a value
- * it cannot store), the row is stored again bare — place, source, dates and the
- * database's reason as the parse error — and the sync goes on.
- */
-async function insertOrKeepMinimal(tx: Queryable, row: NewMessage): Promise<{ id: string; minimal: boolean } | null> {
-  await tx.query('savepoint store_message');
-  try {
-    const id = await insertMessage(tx, row);
-    await tx.query('release savepoint store_message');
-    return id === null ? null : { id, minimal: false };
-  } catch (err) {
-    await tx.query('rollback to savepoint store_message');
-    const reason = `the message could not be stored as parsed (${(err as Error).message}); kept with its source only`;
-    const id = await insertMessage(tx, {
-      ...row,
-      fromAddress: null,
-      fromName: null,
-      to: [],
-      cc: [],
-      subject: null,
-      inReplyTo: [],
-      references: [],
-      signals: [],
-      language: null,
-      replyText: null,
-      signature: null,
-      probeId: null,
-      match: null,
-      messageId: null,
-      parseError: [row.parseError, reason].filter(Boolean).join('; '),
-    });
-    return id === null ? null : { id, minimal: true };
+async function insertOrKeepMinimal(tx: Queryable, rows: NewMessage[]): Promise<Map<number, InsertedMessage>> {
+  const all = await insertWithin(tx, rows);
+  if (!(all instanceof Error)) return all;
+  const stored = new Map<number, InsertedMessage>();
+  for (const row of rows) {
+    let one = await insertWithin(tx, [row]);
+    if (one instanceof Error) one = await insertMessages(tx, [bare(row, one)]);
+    for (const [uid, message] of one) stored.set(uid, message);
   }
+  return stored;
+}
+
+/** The insert in a savepoint: a refusal is returned, and the transaction goes on. */
+async function insertWithin(tx: Queryable, rows: NewMessage[]): Promise<Map<number, InsertedMessage> | Error> {
+  await tx.query('savepoint store_messages');
+  try {
+    const stored = await insertMessages(tx, rows);
+    await tx.query('release savepoint store_messages');
+    return stored;
+  } catch (err) {
+    await tx.query('rollback to savepoint store_messages');
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
+function bare(row: NewMessage, refusal: Error): NewMessage {
+  const reason = `the message could not be stored as parsed (${refusal.message}); kept with its source only`;
+  return {
+    ...row,
+    fromAddress: null,
+    fromName: null,
+    to: [],
+    cc: [],
+    subject: null,
+    inReplyTo: [],
+    references: [],
+    signals: [],
+    language: null,
+    replyText: null,
+    signature: null,
+    probeId: null,
+    match: null,
+    messageId: null,
+    parseError: [row.parseError, reason].filter(Boolean).join('; '),
+  };
 }
 
 /** PostgreSQL text cannot hold NUL, which an encoded header or body may decode to. */
@@ -234,6 +289,10 @@ function withoutNul(row: NewMessage): NewMessage {
   };
 }
 
+/**
+ * A bounce carries the probe it returns as an attached part (`message/rfc822`,
+ * `text/rfc822-headers`) that the parsed text leaves out: its whole source is searched.
+ */
 function matchOne(state: MailboxMatchState, message: PreparedMessage, bounce: boolean): MatchResult | null {
   const p = message.parsed;
   const text = bounce ? `${p.text}\n${message.fetched.source.toString('latin1')}` : p.text;

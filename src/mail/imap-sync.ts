@@ -40,6 +40,12 @@ export async function folderStatus(client: ImapFlow, path: string): Promise<Fold
   };
 }
 
+/** One batch of a folder's new messages; `last` says that no batch follows it. */
+export interface FetchedBatch {
+  messages: FetchedMessage[];
+  last: boolean;
+}
+
 /**
  * The messages of `path` with a UID above `lastUid`, from `fromUid`, in ascending UID
  * batches. A message above `maxBytes` comes with its header block only (`oversize`).
@@ -50,7 +56,7 @@ export async function* fetchNewMessages(
   path: string,
   range: { fromUid: number; lastUid: number },
   options: { maxBytes: number; batchSize: number },
-): AsyncGenerator<FetchedMessage[]> {
+): AsyncGenerator<FetchedBatch> {
   const lock = await client.getMailboxLock(path, { readOnly: true });
   try {
     const sizes = new Map<number, number>();
@@ -75,7 +81,7 @@ export async function* fetchNewMessages(
       }
       // a message expunged between the two fetches is simply absent; the order is by UID
       batch.sort((a, b) => a.uid - b.uid);
-      yield batch;
+      yield { messages: batch, last: start + options.batchSize >= uids.length };
     }
   } finally {
     lock.release();

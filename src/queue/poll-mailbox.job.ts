@@ -14,13 +14,19 @@ import { advanceCheckpoint, planSync, type SyncCheckpoint } from '../audit/sync-
 import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
 import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint } from '../db/folders.repo.ts';
 import type { Pool } from '../db/pool.ts';
-import { loadMatchState, prepareMessage, storeBatch, type FetchedMessage, type MailboxMatchState } from '../flow/ingest.ts';
+import { loadMatchState, prepareMessage, storeBatch, type FetchedMessage, type MailboxMatchState, type PreparedMessage } from '../flow/ingest.ts';
 import { ImapConnectionCache, type ImapConnection } from '../mail/imap-client.ts';
-import { discoverFolders, fetchNewMessages, folderStatus, type SyncFolder } from '../mail/imap-sync.ts';
+import { discoverFolders, fetchNewMessages, folderStatus, type FetchedBatch, type SyncFolder } from '../mail/imap-sync.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets.ts';
 import { acquireLock } from './mailbox-lock.ts';
 import type { PollMailboxJob } from './queues.ts';
+
+/**
+ * Messages per transaction: enough that what a batch costs once (its transaction, the
+ * outcome of each probe it touches) spreads thin, few enough that a crash re-reads little.
+ */
+const DEFAULT_BATCH_SIZE = 500;
 
 export interface PollDeps {
   pool: Pool;
@@ -127,35 +133,44 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
     const uidValidity = Number(status.uidValidity);
     let lastUid = base?.lastUid ?? 0;
     const seen: number[] = [];
-    const batches = fetchNewMessages(connection.client, folder.path, { fromUid: plan.fromUid, lastUid }, { maxBytes: deps.maxMessageBytes, batchSize: deps.batchSize ?? 100 });
-    let pending: IteratorResult<FetchedMessage[]> = status.messages > 0 ? await batches.next() : { done: true, value: undefined };
-    while (!pending.done) {
-      const batch = pending.value;
-      // read the next batch from IMAP while this one is parsed and stored; a failure
-      // there (a dropped connection) is met at the `await next` below, never unhandled
-      const next = batches.next();
+    const batches = fetchNewMessages(connection.client, folder.path, { fromUid: plan.fromUid, lastUid }, { maxBytes: deps.maxMessageBytes, batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE });
+    const readAhead = () => {
+      const next = prepareBatch(batches, deps.maxMessageBytes);
+      // a failure there (a dropped connection) is met where it is awaited, never unhandled
       next.catch(() => {});
-      deps.connections.touch(mailboxId);
-      const prepared = await Promise.all(batch.map((m) => prepareMessage(m, deps.maxMessageBytes)));
-      for (const m of batch) {
-        seen.push(m.uid);
-        lastUid = Math.max(lastUid, m.uid);
+      return next;
+    };
+    let next = status.messages > 0 ? readAhead() : null;
+    try {
+      while (next) {
+        const batch = await next;
+        if (batch === null) break;
+        // fetch and parse the next batch while this one is stored: this thread's work and
+        // the database's overlap
+        next = batch.last ? null : readAhead();
+        deps.connections.touch(mailboxId);
+        for (const m of batch.fetched) {
+          seen.push(m.uid);
+          lastUid = Math.max(lastUid, m.uid);
+        }
+        // Until the last batch the checkpoint stops at the highest UID stored, with the old
+        // modseq; the last batch may move it to UIDNEXT - 1 (see `advanceCheckpoint`).
+        const checkpoint: FolderCheckpoint = batch.last
+          ? { path: folder.path, specialUse: folder.specialUse, ...toNumbers(advanceCheckpoint(base, status, plan, seen)) }
+          : { path: folder.path, specialUse: folder.specialUse, uidValidity, lastUid, highestModseq: base?.highestModseq ?? null };
+        if (!stillHeld()) throw new Error('the poll lost its mailbox lock (it ran too long); the next poll resumes from the last checkpoint');
+        const result = await storeBatch(deps.pool, matchState, folder.path, uidValidity, batch.prepared, checkpoint);
+        report.fetched += batch.fetched.length;
+        report.inserted += result.inserted;
+        report.duplicates += result.duplicates;
+        report.matched += result.matched;
+        if (result.replyIds.length > 0) await deps.onReplies?.(result.replyIds);
+        await deps.afterBatch?.({ folder: folder.path, stored: result.inserted });
       }
-      const following = await next;
-      // Until the last batch the checkpoint stops at the highest UID stored, with the old
-      // modseq; the last batch may move it to UIDNEXT - 1 (see `advanceCheckpoint`).
-      const checkpoint: FolderCheckpoint = following.done
-        ? { path: folder.path, specialUse: folder.specialUse, ...toNumbers(advanceCheckpoint(base, status, plan, seen)) }
-        : { path: folder.path, specialUse: folder.specialUse, uidValidity, lastUid, highestModseq: base?.highestModseq ?? null };
-      if (!stillHeld()) throw new Error('the poll lost its mailbox lock (it ran too long); the next poll resumes from the last checkpoint');
-      const result = await storeBatch(deps.pool, matchState, folder.path, uidValidity, prepared, checkpoint);
-      report.fetched += batch.length;
-      report.inserted += result.inserted;
-      report.duplicates += result.duplicates;
-      report.matched += result.matched;
-      if (result.replyIds.length > 0) await deps.onReplies?.(result.replyIds);
-      await deps.afterBatch?.({ folder: folder.path, stored: result.inserted });
-      pending = following;
+    } finally {
+      // a poll that stops early lets its read-ahead finish, then unlocks the folder
+      await next?.catch(() => null);
+      await batches.return(undefined);
     }
     if (report.fetched === 0) {
       // nothing new after all (expunged meanwhile, or a modseq change only): move the checkpoint on
@@ -167,6 +182,20 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
     }
   }
   return reports;
+}
+
+/**
+ * The next batch from the server, parsed; null after the last. Parsing is CPU work on
+ * this thread: started while the previous batch is stored, it fills the database's waits.
+ */
+async function prepareBatch(
+  batches: AsyncGenerator<FetchedBatch>,
+  maxBytes: number,
+): Promise<{ fetched: FetchedMessage[]; prepared: PreparedMessage[]; last: boolean } | null> {
+  const next = await batches.next();
+  if (next.done) return null;
+  const { messages, last } = next.value;
+  return { fetched: messages, prepared: await Promise.all(messages.map((m) => prepareMessage(m, maxBytes))), last };
 }
 
 /**
