@@ -242,12 +242,11 @@ function matchByDomainAndSubject(
   const brandProbes = open.filter((candidate) => isBrandDomain(senderDomain, candidate));
   if (brandProbes.length === 0) return null;
   const subject = normaliseSubject(message.subject);
-  const text = ` ${foldText(message.text)} `;
-  const bodies = new Map(brandProbes.map((c) => [c.id, foldBody(c.body)]));
+  const quoted = quotedBodies(foldText(message.text), brandProbes);
   const scored: Scored[] = [];
   for (const candidate of brandProbes) {
-    const subjectFit = compareSubjects(subject, normaliseSubject(candidate.subject ?? ''));
-    const quotedBody = quotesDistinctChunk(text, candidate.id, bodies);
+    const subjectFit = compareSubjects(subject, keysOf(candidate).subject);
+    const quotedBody = quoted.has(candidate);
     if (subjectFit === null && !quotedBody) continue;
     const subjectWeight = subjectFit === 'same' ? 0.25 : subjectFit === 'contained' ? 0.15 : 0;
     const confidence = round2(Math.min(0.85, 0.35 + subjectWeight + (quotedBody ? 0.3 : 0)));
@@ -255,6 +254,55 @@ function matchByDomainAndSubject(
     scored.push({ candidate, confidence, evidence });
   }
   return pickBest(scored, 'domain_subject');
+}
+
+/** What the cascade compares of a candidate, computed once per candidate. */
+interface CandidateKeys {
+  subject: string;
+  body: FoldedBody;
+  domains: string[];
+}
+const candidateKeys = new WeakMap<MatchCandidate, CandidateKeys>();
+function keysOf(candidate: MatchCandidate): CandidateKeys {
+  let keys = candidateKeys.get(candidate);
+  if (keys === undefined) {
+    keys = {
+      subject: normaliseSubject(candidate.subject ?? ''),
+      body: foldBody(candidate.body),
+      domains: [
+        ...candidate.brandSenderDomains.map((d) => d.trim().toLowerCase().replace(/^@|\.$/g, '')),
+        ...candidate.brandContactAddresses.map((a) => domainOf(a) ?? ''),
+      ].filter(Boolean),
+    };
+    candidateKeys.set(candidate, keys);
+  }
+  return keys;
+}
+
+/**
+ * The probes among `probes` whose body the text quotes by a chunk that the bodies of the
+ * others do not share (greetings and stock phrases prove nothing). Probes with the very
+ * same body (one scenario sent twice to a brand) all fit; time settles the tie.
+ */
+function quotedBodies(text: string, probes: readonly MatchCandidate[]): Set<MatchCandidate> {
+  const words = text.split(' ').filter(Boolean);
+  const textChunks = new Set<string>();
+  for (let i = 0; i + QUOTE_CHUNK_WORDS <= words.length; i++) textChunks.add(` ${words.slice(i, i + QUOTE_CHUNK_WORDS).join(' ')} `);
+  // for each chunk of the text: the distinct probe bodies holding it
+  const holders = new Map<string, { texts: Set<string>; probes: MatchCandidate[] }>();
+  for (const probe of probes) {
+    const body = keysOf(probe).body;
+    for (const chunk of body.chunks) {
+      if (!textChunks.has(chunk)) continue;
+      let holder = holders.get(chunk);
+      if (holder === undefined) holders.set(chunk, (holder = { texts: new Set(), probes: [] }));
+      holder.texts.add(body.text);
+      holder.probes.push(probe);
+    }
+  }
+  const quoted = new Set<MatchCandidate>();
+  for (const holder of holders.values()) if (holder.texts.size === 1) for (const probe of holder.probes) quoted.add(probe);
+  return quoted;
 }
 
 /**
@@ -318,11 +366,7 @@ function domainOf(address: string): string | null {
 
 /** Whether `domain` is one the probe's brand answers from; subdomains count (`mail.brand.fr`). */
 function isBrandDomain(domain: string, candidate: MatchCandidate): boolean {
-  const brandDomains = [
-    ...candidate.brandSenderDomains.map((d) => d.trim().toLowerCase().replace(/^@|\.$/g, '')),
-    ...candidate.brandContactAddresses.map((a) => domainOf(a)),
-  ];
-  return brandDomains.some((d) => !!d && (domain === d || domain.endsWith(`.${d}`)));
+  return keysOf(candidate).domains.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
 const ADDRESS = /[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g;
@@ -358,23 +402,6 @@ function foldBody(body: string | null): FoldedBody {
     chunks.add(` ${words.slice(i, i + QUOTE_CHUNK_WORDS).join(' ')} `);
   }
   return { text, chunks };
-}
-
-/**
- * Whether the message quotes a chunk of this probe's body that the bodies of the brand's
- * other open probes do not share (greetings and stock phrases prove nothing). Probes with
- * the very same body (one scenario sent twice to a brand) all fit; time settles the tie.
- */
-function quotesDistinctChunk(text: string, probeId: string, bodies: ReadonlyMap<string, FoldedBody>): boolean {
-  const own = bodies.get(probeId);
-  if (own === undefined) return false;
-  const others = [...bodies]
-    .filter(([id, body]) => id !== probeId && body.text !== own.text)
-    .map(([, body]) => body.chunks);
-  for (const chunk of own.chunks) {
-    if (text.includes(chunk) && !others.some((chunks) => chunks.has(chunk))) return true;
-  }
-  return false;
 }
 
 function round2(value: number): number {
