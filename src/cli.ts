@@ -10,6 +10,7 @@ import { createPool } from './db/pool.ts';
 import { API_ROLES, createApiKey, type ApiRole } from './db/api-keys.repo.ts';
 import { DependencyError, startService } from './main.ts';
 import { analyseFile, type AnalyseOptions } from './cli-analyse.ts';
+import { demoCommand, parseBrandCount, parsePort, type DemoCommandOptions } from './demo/demo-command.ts';
 
 function setup(): { config: Config; logger: Logger } {
   const config = loadConfig();
@@ -63,6 +64,14 @@ program
   .action(async (files: string[], options: AnalyseOptions) => {
     for (const file of files) process.stdout.write(`${JSON.stringify(await analyseFile(file, options))}\n`);
   });
+
+program
+  .command('demo')
+  .description('a whole campaign against simulated brands in about a minute, ending with the results table (needs what npm test needs)')
+  .option('--brands <count>', 'simulated brands, one behaviour each in turn', parseBrandCount, 12)
+  .option('--port <port>', 'where the API listens (default: a free port)', parsePort)
+  .option('--keep', 'keep the service running after the table, until Ctrl-C')
+  .action(async (options: DemoCommandOptions) => demoCommand(setup().config, options));
 
 const keys = program.command('keys').description('API keys');
 keys

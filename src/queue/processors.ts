@@ -10,6 +10,7 @@ import { pollMailboxProcessor } from './poll-mailbox.job.ts';
 import type { Queues } from './queues.ts';
 import type { Processors } from './worker.ts';
 import { campaignProcessor } from './campaign.job.ts';
+import type { Timing } from './delivery.ts';
 import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
 
@@ -20,6 +21,8 @@ export interface ProcessorDeps {
   secretBox: SecretBox;
   logger: Logger;
   config: Config;
+  /** The clock and hour length of sending and reminders; real time when absent (`sonde demo` shortens hours). */
+  timing?: Timing;
 }
 
 export interface BuiltProcessors {
@@ -43,8 +46,8 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
         onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
       }),
       'analyse-reply': analyseReplyProcessor(deps.pool),
-      'send-probe': sendProbeProcessor(deps),
-      'send-reminder': sendReminderProcessor(deps),
+      'send-probe': sendProbeProcessor(deps, deps.timing),
+      'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
     },
     close: () => connections.close(),
