@@ -20,11 +20,12 @@ import {
 } from '../db/campaign-schedule.repo.ts';
 import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';
+import { findOutcome } from '../db/outcomes.repo.ts';
 import { findProbe } from '../db/probes.repo.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import { planFor, requestCampaignSchedule } from '../queue/campaign.job.ts';
 import type { Queues } from '../queue/queues.ts';
-import { requestReminder } from '../queue/send-reminder.job.ts';
+import { remindedByHand, requestReminder } from '../queue/send-reminder.job.ts';
 import type { AppDeps, RouteOptions } from './app.ts';
 import { ApiProblem, conflict, found, notFound, unprocessable, type FieldError } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
@@ -153,7 +154,7 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<RouteOptions> = 
       config: auditor,
       schema: {
         tags: ['reminders'],
-        summary: "Confirm a web-form probe's reminder, sent by hand",
+        summary: "Confirm a reminder sent by hand (a web-form probe's, or an e-mail probe's declared without recipient or subject)",
         params: Type.Object({ id: Uuid, seq: Type.Integer({ minimum: 1 }) }),
         // no body at all confirms it as sent now
         body: Type.Union([
@@ -168,7 +169,11 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<RouteOptions> = 
       const probe = found(await findProbe(pool, id), 'probe', id);
       const reminder = await findReminder(pool, id, seq);
       if (!reminder) throw notFound('reminder', `${seq} of probe ${id}`);
-      if (probe.channel !== 'webform') throw conflict('the service sends the reminders of e-mail probes itself: there is nothing to confirm');
+      if (!remindedByHand(probe)) throw conflict('the service sends the reminders of this e-mail probe itself: there is nothing to confirm');
+      if (reminder.status === 'cancelled') {
+        const outcome = await findOutcome(pool, id);
+        if (outcome?.answeredAt) throw conflict(`the brand answered at ${outcome.answeredAt.toISOString()}: reminder ${seq} was cancelled and must not be sent`);
+      }
       if (reminder.status !== 'due') {
         throw conflict(`reminder ${seq} is ${reminder.status}${reminder.sentAt ? ` (sent at ${reminder.sentAt.toISOString()})` : ''}: only a due reminder can be confirmed`);
       }

@@ -5,6 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { findCampaign } from '../db/campaigns.repo.ts';
 import { findOutcome } from '../db/outcomes.repo.ts';
 import { findMailbox } from '../db/mailboxes.repo.ts';
 import { findProbe, insertProbe, listProbes, type ProbeStatus } from '../db/probes.repo.ts';
@@ -112,7 +113,17 @@ export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
         if (!b[field]) errors.push({ field: `body/${field}`, message: 'is needed for the service to send the probe' });
       }
     }
+
     if (errors.length) throw unprocessable(errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
+    if (b.channel === 'email' && !b.sentAt) {
+      // the service sends only for a campaign that runs: a draft's plan is not made yet
+      const campaign = await findCampaign(db, b.campaignId);
+      if (campaign && campaign.status !== 'scheduled' && campaign.status !== 'running') {
+        throw unprocessable(`campaignId ${b.campaignId}: the campaign is ${campaign.status}; the service sends probes of a scheduled or running campaign only`, [
+          { field: 'body/campaignId', message: `the campaign is ${campaign.status}: schedule it first` },
+        ]);
+      }
+    }
     const mailbox = await findMailbox(db, b.mailboxId);
     if (!mailbox) throw unprocessable(`mailboxId ${b.mailboxId} does not exist`, [{ field: 'body/mailboxId', message: 'no mailbox has this id' }]);
     const sent = Boolean(b.sentAt);

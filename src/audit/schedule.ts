@@ -105,7 +105,9 @@ export function planCampaign(
   const taken = new Set(options.takenAddresses ?? []);
   const plan: PlannedProbe[] = [];
   for (const brand of [...brands].sort(byId)) {
-    // One stream per brand: adding a brand leaves the others' plans as they were.
+    // One stream per brand: adding a brand leaves the others' times as they were. Address
+    // tokens draw from streams of their own, so that retrying a token another brand took
+    // never shifts the times.
     const random = mulberry32(hashString(`${seed}|${brand.id}`));
     const pairs = combinations(sortedScenarios.length, personas.length, campaign.probesPerBrand, random);
     const turns = new Map<string, number>();
@@ -122,7 +124,7 @@ export function planCampaign(
         scenarioId: scenario.id,
         mailboxId: mailbox.id,
         recipient: brand.contactAddresses[k % brand.contactAddresses.length]!.toLowerCase(),
-        personaAddress: ownAddress(mailbox, random, taken),
+        personaAddress: ownAddress(mailbox, (attempt) => mulberry32(hashString(`${seed}|${brand.id}|${k}|${attempt}`)), taken),
         subject: renderTemplate(scenario.subject, context),
         body: renderTemplate(scenario.body, context),
         scheduledAt: new Date(atOpenOffset(intervals, (k + JITTER_FROM + JITTER_SPAN * random()) * share)),
@@ -153,6 +155,17 @@ export function sendWindowIntervals(from: Date, to: Date, window: WeeklyWindow, 
     if (end > start) intervals.push([start, end]);
   }
   return intervals;
+}
+
+/**
+ * `now` when the send window is open, else its next opening (within a week); null when it
+ * never opens. For a probe that runs late, so that it never goes out at night.
+ */
+export function nextSendTime(now: Date, window: WeeklyWindow, timezone: string): Date | null {
+  const week = sendWindowIntervals(now, new Date(now.getTime() + 8 * 24 * 3_600_000), window, timezone);
+  const first = week[0];
+  if (!first) return null;
+  return first[0] <= now.getTime() ? now : new Date(first[0]);
 }
 
 /** The instant `offset` ms of open time after the first interval starts. */
@@ -215,10 +228,11 @@ function groupByPersona(mailboxes: readonly PlanMailbox[]): PersonaMailboxes[] {
 
 const TOKEN_ATTEMPTS = 1000;
 
-function ownAddress(mailbox: PlanMailbox, random: () => number, taken: Set<string>): string {
+/** The probe's own address; `randomFor(attempt)` is the stream of each try, until one is free. */
+function ownAddress(mailbox: PlanMailbox, randomFor: (attempt: number) => () => number, taken: Set<string>): string {
   if (!mailbox.probeAddressPattern) return mailbox.address.toLowerCase();
   for (let attempt = 0; attempt < TOKEN_ATTEMPTS; attempt++) {
-    const address = probeAddress(mailbox.probeAddressPattern, probeToken(random));
+    const address = probeAddress(mailbox.probeAddressPattern, probeToken(randomFor(attempt)));
     if (!taken.has(address)) {
       taken.add(address);
       return address;

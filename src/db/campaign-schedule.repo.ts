@@ -104,15 +104,24 @@ export async function takenPersonaAddresses(db: Queryable, mailboxIds: readonly 
   return new Set(rows.map((r) => r.address));
 }
 
-/** The campaign's status, its row locked until the transaction ends; null when it does not exist. */
-export async function lockCampaign(db: Queryable, campaignId: string): Promise<CampaignStatus | null> {
-  const { rows } = await db.query<{ status: CampaignStatus }>('select status from campaigns where id = $1 for update', [campaignId]);
-  return rows[0]?.status ?? null;
+/**
+ * The campaign's status and whether its probes were planned, its row locked until the
+ * transaction ends; null when it does not exist.
+ */
+export async function lockCampaign(db: Queryable, campaignId: string): Promise<{ status: CampaignStatus; planned: boolean } | null> {
+  const { rows } = await db.query<{ status: CampaignStatus; planned: boolean }>(
+    'select status, planned_at is not null as planned from campaigns where id = $1 for update',
+    [campaignId],
+  );
+  return rows[0] ?? null;
 }
 
-export async function countCampaignProbes(db: Queryable, campaignId: string): Promise<number> {
-  const { rows } = await db.query<{ count: number }>('select count(*)::int as count from probes where campaign_id = $1', [campaignId]);
-  return rows[0]?.count ?? 0;
+/**
+ * Records that the plan was made, in the plan's own transaction: the campaign is planned
+ * once, whatever probes were declared by hand before or since.
+ */
+export async function markCampaignPlanned(db: Queryable, campaignId: string, at: Date): Promise<void> {
+  await db.query('update campaigns set planned_at = $2, updated_at = now() where id = $1 and planned_at is null', [campaignId, at]);
 }
 
 /** Inserts a whole plan in one statement. */
@@ -178,14 +187,42 @@ export async function cancelPlannedProbe(db: Queryable, probeId: string): Promis
   await db.query(`update probes set status = 'cancelled', updated_at = now() where id = $1 and status = 'planned'`, [probeId]);
 }
 
-/** The brand answered: an answer reply, or an outcome that says so. */
-export async function hasAnswer(db: Queryable, probeId: string): Promise<boolean> {
-  const { rows } = await db.query<{ answered: boolean }>(
+/**
+ * A send job gave up for good (whatever the cause): the probe says why. One still `planned`
+ * failed; one left `sending` may have gone out, so it stays so and the reconciler has its
+ * Sent folder checked later. A probe sent or cancelled is left as it is.
+ */
+export async function failProbe(db: Queryable, probeId: string, error: string): Promise<void> {
+  await db.query(
+    `update probes set status = case when status = 'planned' then 'failed' else status end, error = $2, updated_at = now()
+      where id = $1 and status in ('planned', 'sending')`,
+    [probeId, error],
+  );
+}
+
+/**
+ * A fault of the mailbox rather than of one message (a refused SMTP login, no SMTP
+ * settings), shown where an auditor looks at the mailbox. The poll's failure streak is left
+ * alone: the mailbox still reads fine.
+ */
+export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<void> {
+  await db.query('update mailboxes set last_error = $2, last_error_at = now() where id = $1', [mailboxId, error]);
+}
+
+/**
+ * Why a reminder must not go out, if it must not: the brand answered (an answer reply, or an
+ * outcome that says so), or the probe bounced and the address does not exist.
+ */
+export async function reminderObstacle(db: Queryable, probeId: string): Promise<'answered' | 'bounced' | null> {
+  const { rows } = await db.query<{ answered: boolean; bounced: boolean }>(
     `select exists (select 1 from outcomes where probe_id = $1 and answered_at is not null)
-         or exists (select 1 from replies where probe_id = $1 and kind = 'answer') as answered`,
+         or exists (select 1 from replies where probe_id = $1 and kind = 'answer') as answered,
+            exists (select 1 from outcomes where probe_id = $1 and bounced)
+         or exists (select 1 from replies where probe_id = $1 and kind = 'bounce') as bounced`,
     [probeId],
   );
-  return rows[0]?.answered ?? false;
+  if (rows[0]?.answered) return 'answered';
+  return rows[0]?.bounced ? 'bounced' : null;
 }
 
 // ---------------------------------------------------------------- campaign status
@@ -201,7 +238,9 @@ export async function transitionCampaign(db: Queryable, campaignId: string, from
 
 /**
  * scheduled|running → closed. Call inside a transaction: the outcomes are frozen, and what
- * was still to be sent (planned probes, reminders due) is cancelled, with the status change.
+ * was still to be sent is cancelled with the status change: planned probes, reminders due,
+ * and the reminders sent probes have still to come, recorded `cancelled` (their due time
+ * counted from the probe) so that none of them goes out after a reopen.
  */
 export async function closeCampaign(db: Queryable, campaignId: string, at: Date): Promise<boolean> {
   const result = await db.query(
@@ -215,6 +254,15 @@ export async function closeCampaign(db: Queryable, campaignId: string, at: Date)
   await db.query(
     `update reminders r set status = 'cancelled' from probes p
       where p.id = r.probe_id and p.campaign_id = $1 and r.status = 'due'`,
+    [campaignId],
+  );
+  await db.query(
+    `insert into reminders (probe_id, seq, due_at, status)
+     select p.id, s.seq, p.sent_at + make_interval(secs => c.reminder_after_hours * 3600 * s.seq), 'cancelled'
+       from probes p join campaigns c on c.id = p.campaign_id
+            cross join lateral generate_series(1, c.reminder_max) as s(seq)
+      where p.campaign_id = $1 and p.status = 'sent' and p.sent_at is not null
+     on conflict (probe_id, seq) do nothing`,
     [campaignId],
   );
   return true;
@@ -320,6 +368,24 @@ export async function updateReminderStatus(
   );
 }
 
+/**
+ * The brand answered: reminders waiting for an auditor (web form) are cancelled, in the
+ * transaction that recomputes the outcome.
+ */
+export async function cancelDueReminders(db: Queryable, probeId: string): Promise<void> {
+  await db.query(`update reminders set status = 'cancelled' where probe_id = $1 and status = 'due'`, [probeId]);
+}
+
+/** A reminder job gave up for good (whatever the cause): as `failProbe`, `due` fails, `sending` stays for the reconciler. */
+export async function failReminder(db: Queryable, probeId: string, seq: number, error: string): Promise<void> {
+  await db.query(`update reminders set status = case when status = 'due' then 'failed' else status end, error = $3
+                   where probe_id = $1 and seq = $2 and status in ('due', 'sending')`, [
+    probeId,
+    seq,
+    error,
+  ]);
+}
+
 /** due → cancelled; false when it was not due. */
 export async function cancelReminder(db: Queryable, reminderId: string): Promise<boolean> {
   const result = await db.query(`update reminders set status = 'cancelled' where id = $1 and status = 'due'`, [reminderId]);
@@ -356,4 +422,56 @@ export async function listReminders(
     [filter.status ?? null, filter.campaignId ?? null, filter.probeId ?? null, filter.channel ?? null, ...clause.values],
   );
   return toPage(rows, page.limit, (row) => ({ ...toReminder(row), campaignId: row.campaign_id, channel: row.channel }));
+}
+
+// ---------------------------------------------------------------- recovery
+
+/**
+ * Probes whose send job should have run and may be lost: e-mail probes of a running (or
+ * scheduled) campaign still `planned` past `plannedBefore`, and probes of any campaign left
+ * `sending` since before `sendingBefore` (a worker that died mid-send).
+ */
+export async function listStalledProbes(db: Queryable, plannedBefore: Date, sendingBefore: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `select p.id from probes p join campaigns c on c.id = p.campaign_id
+      where p.channel = 'email'
+        and ((p.status = 'planned' and c.status in ('scheduled', 'running') and coalesce(p.scheduled_at, p.created_at) < $1)
+          or (p.status = 'sending' and p.updated_at < $2))
+      order by coalesce(p.scheduled_at, p.created_at), p.id
+      limit $3`,
+    [plannedBefore, sendingBefore, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Reminders whose job should have run and may be lost, as (probe, seq): the next reminder of
+ * a sent probe of an open campaign, due (`afterHours` × `msPerHour` after the probe or the
+ * last reminder sent) before `dueBefore` and with no row yet; and reminders the service sends
+ * itself still `due` or `sending` since before `dueBefore`.
+ */
+export async function listStalledReminders(
+  db: Queryable,
+  dueBefore: Date,
+  msPerHour: number,
+  limit: number,
+): Promise<Array<{ probeId: string; seq: number }>> {
+  const { rows } = await db.query<{ probe_id: string; seq: number }>(
+    `select p.id as probe_id, coalesce(last.seq, 0) + 1 as seq
+       from probes p join campaigns c on c.id = p.campaign_id
+       left join lateral (select r.seq, r.sent_at from reminders r
+                           where r.probe_id = p.id and r.status = 'sent' order by r.seq desc limit 1) last on true
+      where p.status = 'sent' and p.sent_at is not null and c.status in ('scheduled', 'running')
+        and coalesce(last.seq, 0) < c.reminder_max
+        and coalesce(last.sent_at, p.sent_at) + make_interval(secs => c.reminder_after_hours * $2 / 1000.0) < $1
+        and not exists (select 1 from reminders r where r.probe_id = p.id and r.seq = coalesce(last.seq, 0) + 1)
+     union
+     select r.probe_id, r.seq
+       from reminders r join probes p on p.id = r.probe_id
+      where r.status in ('due', 'sending') and r.due_at < $1
+        and p.channel = 'email' and p.recipient is not null and p.subject is not null
+     limit $3`,
+    [dueBefore, msPerHour, limit],
+  );
+  return rows.map((r) => ({ probeId: r.probe_id, seq: r.seq }));
 }

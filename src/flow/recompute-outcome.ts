@@ -5,6 +5,7 @@
  */
 import { computeOutcome, threadKinds, type Outcome } from '../audit/outcome.ts';
 import { businessHours, calendarHours } from '../audit/timing.ts';
+import { cancelDueReminders } from '../db/campaign-schedule.repo.ts';
 import { clearScore, findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
 import { refreshReplyScore } from './score-reply.ts';
 import type { Queryable } from '../db/pool.ts';
@@ -35,6 +36,8 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
     })),
   );
   await saveOutcome(db, context.keys, outcome);
+  // the brand answered: a reminder waiting for an auditor (web form) must not go out
+  if (outcome.answerReplyId) await cancelDueReminders(db, probeId);
   // the note is the answer's: it follows when the answer changes, and goes when there is none
   if (outcome.answerReplyId) await refreshReplyScore(db, outcome.answerReplyId);
   else await clearScore(db, probeId);

@@ -123,15 +123,24 @@ export class SmtpSendError extends Error {
   readonly responseCode: number | null;
   /** nodemailer's code (`ECONNECTION`, `EENVELOPE`…), or the system's. */
   readonly code: string | null;
+  /**
+   * The mailbox's own settings are refused (a 535 login, missing credentials, bad settings):
+   * no message of that mailbox can go out until someone changes them, whatever the message.
+   */
+  readonly mailboxFault: boolean;
 
   constructor(message: string, details: { permanent: boolean; response?: string | null; responseCode?: number | null; code?: string | null; cause?: unknown }) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.permanent = details.permanent;
+    this.mailboxFault = details.permanent && MAILBOX_FAULT_CODES.has(details.code ?? '');
     this.response = details.response ?? null;
     this.responseCode = details.responseCode ?? null;
     this.code = details.code ?? null;
   }
 }
+
+/** nodemailer's codes for a login or settings the server or nodemailer itself refuses. */
+const MAILBOX_FAULT_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG']);
 
 /** Failures where the server was never heard, or stopped being heard: the next attempt may well go through. */
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY']);
@@ -140,7 +149,7 @@ const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS',
  * Temporary or permanent, from where the failure came:
  * - the server replied: its reply class, as nodemailer read it from the reply itself
  *   (`permanent`: 5yz except 503; 4yz is temporary). A refused login (535) is permanent
- *   until the mailbox's settings change;
+ *   until the mailbox's settings change, and a fault of the mailbox (`mailboxFault`);
  * - the connection failed or timed out: temporary;
  * - nodemailer refused before talking (no credentials, bad settings, a bad envelope):
  *   permanent, the same settings would fail the same way;

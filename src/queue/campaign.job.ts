@@ -1,5 +1,5 @@
 /**
- * A campaign's own jobs. `schedule` plans its probes (once) and queues each one's send job
+ * A campaign's own jobs. `schedule` plans its probes (once: `planned_at`) and queues each one's send job
  * for its time, then the automatic closing `closeAfterDays` after `endsAt`; `close` closes
  * it then, unless an auditor closed it first. Both are idempotent: a retry, or a second
  * request, plans nothing twice and queues nothing twice.
@@ -8,11 +8,11 @@ import { UnrecoverableError, type Processor } from 'bullmq';
 import { PlanError, planCampaign } from '../audit/schedule.ts';
 import {
   closeCampaign,
-  countCampaignProbes,
   insertPlannedProbes,
   listPlannedProbes,
   loadPlanInputs,
   lockCampaign,
+  markCampaignPlanned,
   takenPersonaAddresses,
   transitionCampaign,
 } from '../db/campaign-schedule.repo.ts';
@@ -71,12 +71,14 @@ async function scheduleCampaign(deps: ProcessorDeps, campaignId: string, timing:
   let campaign: Campaign | null;
   try {
     campaign = await withTransaction(deps.pool, async (tx) => {
-      const status = await lockCampaign(tx, campaignId);
-      if (status !== 'scheduled' && status !== 'running') return null;
+      const locked = await lockCampaign(tx, campaignId);
+      if (locked?.status !== 'scheduled' && locked?.status !== 'running') return null;
       const current = (await findCampaign(tx, campaignId))!;
-      if ((await countCampaignProbes(tx, campaignId)) === 0) {
+      // Planned once, with the mark in the plan's own transaction: probes declared by hand do not count.
+      if (!locked.planned) {
         const plan = await planFor(tx, current, timing.now());
         await insertPlannedProbes(tx, campaignId, plan);
+        await markCampaignPlanned(tx, campaignId, timing.now());
         log.info({ probes: plan.length, first: plan[0]?.scheduledAt, last: plan[plan.length - 1]?.scheduledAt }, 'campaign planned');
       }
       return current;

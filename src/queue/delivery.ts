@@ -1,16 +1,18 @@
 /**
  * What the send-probe and send-reminder jobs share: the clock, the mailbox's logins, and the
- * protocol that sends a message at most once.
+ * protocol that sends a message at most once (`deliverOnce`).
  *
  * At most once: the job claims the message (`sending`, its Message-ID stored) before the SMTP
- * conversation, and puts a copy in the Sent folder right after the server accepted it. A
- * message found `sending` by a later attempt was interrupted; the Sent folder is asked first
- * (by Message-ID) and only a message that is not there goes out again. The one window left
- * is a crash between the server's acceptance and the end of the APPEND.
+ * conversation, records it `sent` right after the server accepted it, then puts a copy in the
+ * Sent folder. A message found `sending` by a later attempt was interrupted; the Sent folder
+ * is asked first (by Message-ID) and only a message that is not there goes out again. The
+ * window left is a crash between the server's acceptance and the commit of that record; a
+ * record that fails still gets its copy, so the next attempt finds it.
  */
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { messageIdKey } from '../audit/match.ts';
+import { recordMailboxSendError } from '../db/campaign-schedule.repo.ts';
 import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
@@ -66,11 +68,11 @@ export interface SendingMailbox {
   imap: ServerLogin;
 }
 
-/** The mailbox's address, persona and opened logins; a mailbox that cannot send is a permanent failure. */
+/** The mailbox's address, persona and opened logins; a mailbox without SMTP settings is a fault of the mailbox. */
 export async function sendingMailbox(db: Queryable, secretBox: SecretBox, mailboxId: string): Promise<SendingMailbox> {
   const [mailbox, credentials] = await Promise.all([findMailbox(db, mailboxId), findMailboxCredentials(db, mailboxId)]);
   if (!mailbox || !credentials) throw new UnrecoverableError(`mailbox ${mailboxId} does not exist`);
-  if (!credentials.smtp) throw new UnrecoverableError(`mailbox ${mailbox.label} has no SMTP settings`);
+  if (!credentials.smtp) throw new MailboxFaultError(`mailbox ${mailbox.label} has no SMTP settings`);
   const { sealedPassword: smtpSealed, ...smtp } = credentials.smtp;
   const { sealedPassword: imapSealed, ...imap } = credentials.imap;
   return {
@@ -96,26 +98,137 @@ export interface Sent {
   recovered: boolean;
 }
 
-/** Sends `message` unless the Sent folder shows an interrupted attempt already went through. */
-export async function sendOnce(spec: SendOnce, timing: Timing, log: Logger): Promise<Sent> {
+/** The servers a message goes through; tests put fakes in their place. */
+export interface MailTransport {
+  send: typeof sendMail;
+  appendToSent: typeof appendToSent;
+  findInSent: typeof findInSent;
+}
+
+export const SMTP_TRANSPORT: MailTransport = { send: sendMail, appendToSent, findInSent };
+
+/**
+ * Sends `message` unless the Sent folder shows an interrupted attempt already went through,
+ * and `record`s it as sent right after the server's acceptance, before the copy is put in
+ * the Sent folder: the shortest window for a double send. Should `record` fail, the copy is
+ * still put there and the failure rethrown: the next attempt finds the copy.
+ */
+export async function sendOnce(
+  spec: SendOnce,
+  record: (sent: Sent) => Promise<void>,
+  timing: Timing,
+  log: Logger,
+  transport: MailTransport = SMTP_TRANSPORT,
+): Promise<Sent> {
   const { message, mailbox } = spec;
   if (spec.resumed) {
     // An IMAP failure here rejects, and the job retries later: never send blind.
-    const copy = await findInSent(mailbox.imap, message.messageId);
-    if (copy) return { sentAt: copy.internalDate, response: null, recovered: true };
+    const copy = await transport.findInSent(mailbox.imap, message.messageId);
+    if (copy) {
+      const recovered = { sentAt: copy.internalDate, response: null, recovered: true };
+      await record(recovered);
+      return recovered;
+    }
   }
   const raw = await buildRawMessage(message);
-  const accepted = await sendMail(mailbox.smtp, message, { raw, now: timing.now });
+  const accepted = await transport.send(mailbox.smtp, message, { raw, now: timing.now });
+  const sent = { sentAt: accepted.acceptedAt, response: accepted.response, recovered: false };
+  const recorded = await record(sent).then(
+    () => null,
+    (err: unknown) => ({ err }),
+  );
   try {
-    await appendToSent(mailbox.imap, raw, accepted.acceptedAt);
+    await transport.appendToSent(mailbox.imap, raw, accepted.acceptedAt);
   } catch (err) {
     // The server accepted it: that is the fact to record. A missing copy costs the crash check, not the send.
     log.warn({ err, messageId: message.messageId }, 'accepted by the SMTP server, but the copy could not be put in the Sent folder');
   }
+  if (recorded) throw recorded.err;
   if (accepted.serverMessageId && messageIdKey(accepted.serverMessageId) !== messageIdKey(message.messageId)) {
     log.warn({ messageId: message.messageId, serverMessageId: accepted.serverMessageId }, 'the SMTP server replaced the Message-ID');
   }
-  return { sentAt: accepted.acceptedAt, response: accepted.response, recovered: false };
+  return sent;
+}
+
+/** A probe or a reminder on its way out, as `deliverOnce` handles both. */
+export interface Deliverable<T extends { messageId: string | null }> {
+  mailboxId: string;
+  /** The persona's address the message goes out from; the mailbox's own when null. */
+  personaAddress: string | null;
+  /** Set when an earlier attempt claimed the message and never finished. */
+  resumed: T | null;
+  /** Waiting → `sending`, storing the Message-ID the message will carry; null when it is no longer waiting. */
+  claim(messageId: string): Promise<T | null>;
+  compose(claimed: T, mailbox: SendingMailbox): Promise<OutgoingMessage>;
+  /** Records the acceptance (or the copy found after a crash); runs inside a transaction. */
+  record(sent: Sent): Promise<void>;
+  /**
+   * After a failed attempt: back to `waiting` (surely not sent), `failed` for good, or left
+   * `sending` (it may have gone out: the next attempt asks the Sent folder), with the reason.
+   */
+  setback(to: 'waiting' | 'sending' | 'failed', failure: Failure): Promise<void>;
+}
+
+/** How long a job waits for a mailbox whose settings are refused: someone has to change them. */
+export const MAILBOX_FAULT_WAIT_HOURS = 1;
+
+/**
+ * Sends one probe or reminder at most once, on `db` (the send lock's connection). Null when
+ * another worker claimed it first. A fault of the mailbox (refused login, no SMTP settings)
+ * is recorded on the mailbox, the message left waiting, and the job delayed without
+ * spending an attempt; any other failure is judged by `judgeFailure` and rethrown.
+ */
+export async function deliverOnce<T extends { messageId: string | null }>(
+  db: Queryable,
+  secretBox: SecretBox,
+  item: Deliverable<T>,
+  run: JobRun,
+  timing: Timing,
+  log: Logger,
+): Promise<Sent | null> {
+  let claimed: T | null = null;
+  try {
+    const mailbox = await sendingMailbox(db, secretBox, item.mailboxId);
+    claimed = item.resumed ?? (await item.claim(newMessageId(item.personaAddress ?? mailbox.address)));
+    if (!claimed) return null;
+    const message = await item.compose(claimed, mailbox);
+    return await sendOnce({ message, mailbox, resumed: item.resumed !== null }, (sent) => inTransaction(db, () => item.record(sent)), timing, log);
+  } catch (err) {
+    const failure = judgeFailure(err, run.job);
+    if (failure.mailboxFault) {
+      await recordMailboxSendError(db, item.mailboxId, failure.reason);
+      if (claimed) await item.setback('waiting', failure);
+      log.warn({ err }, 'the mailbox cannot send: waiting for its settings to change');
+      return waitThenRetry(run, delayUntil(hoursAfter(timing.now(), MAILBOX_FAULT_WAIT_HOURS, timing), timing), `mailbox fault: ${failure.reason}`);
+    }
+    if (claimed) await item.setback(failure.permanent ? 'failed' : failure.refused ? 'waiting' : 'sending', failure);
+    log.warn({ err, final: failure.final }, 'not sent');
+    throw failure.rethrow;
+  }
+}
+
+/** A job being processed: what moving it back to the delayed set needs. */
+export interface JobRun {
+  job: Pick<Job, 'attemptsMade' | 'opts' | 'moveToDelayed'>;
+  token: string | undefined;
+}
+
+/** Puts the job back to run in `delayMs` without spending an attempt (BullMQ's `DelayedError`). */
+export async function waitThenRetry(run: JobRun, delayMs: number, reason: string): Promise<never> {
+  await run.job.moveToDelayed(Date.now() + delayMs, run.token);
+  throw new DelayedError(reason);
+}
+
+/**
+ * Records why a send job gave up, when this failure is its last, whatever the cause (a
+ * database outage as much as an SMTP refusal). A failure to record is only logged: the
+ * job's own failure is the one to report.
+ */
+export async function recordFinalFailure(err: unknown, job: Pick<Job, 'attemptsMade' | 'opts'>, record: (reason: string) => Promise<void>, log: Logger): Promise<void> {
+  if (err instanceof DelayedError) return;
+  const failure = judgeFailure(err, job);
+  if (!failure.final) return;
+  await record(failure.reason).catch((recordErr: unknown) => log.error({ err: recordErr }, 'could not record why the job gave up'));
 }
 
 export interface Failure {
@@ -124,6 +237,10 @@ export interface Failure {
   response: string | null;
   /** No attempt will follow: permanent, or the last one allowed. */
   final: boolean;
+  /** The same message would get the same refusal. */
+  permanent: boolean;
+  /** The mailbox cannot send at all (see `SmtpSendError.mailboxFault`): the job waits, the message is not at fault. */
+  mailboxFault: boolean;
   /**
    * The server answered with a refusal, so the message surely did not go out. Any other
    * failure (a connection lost mid-conversation, the Sent folder unreachable) leaves the
@@ -137,18 +254,24 @@ export interface Failure {
 /** How a failed send attempt ends: retried with the queue's backoff, or given up. */
 export function judgeFailure(err: unknown, job: Pick<Job, 'attemptsMade' | 'opts'>): Failure {
   const error = err instanceof Error ? err : new Error(String(err));
-  const permanent = (err instanceof SmtpSendError && err.permanent) || err instanceof UnrecoverableError;
+  const mailboxFault = err instanceof MailboxFaultError || (err instanceof SmtpSendError && err.mailboxFault);
+  const permanent = !mailboxFault && ((err instanceof SmtpSendError && err.permanent) || err instanceof UnrecoverableError);
   const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   return {
     reason: error.message,
     response: err instanceof SmtpSendError ? err.response : null,
-    final: permanent || lastAttempt,
-    refused: err instanceof SmtpSendError && err.responseCode !== null,
+    final: permanent || (!mailboxFault && lastAttempt),
+    permanent,
+    mailboxFault,
+    refused: mailboxFault || (err instanceof SmtpSendError && err.responseCode !== null),
     rethrow: permanent && !(err instanceof UnrecoverableError) ? new UnrecoverableError(error.message) : error,
   };
 }
 
-/** Another worker holds the send lock of this message: try again later rather than risk a double send. */
-export class SendInProgressError extends Error {
-  override name = 'SendInProgressError';
+/** The mailbox has no SMTP settings: none of its messages can go out until someone adds them. */
+export class MailboxFaultError extends Error {
+  override name = 'MailboxFaultError';
 }
+
+/** How long a job waits when another worker holds the send lock of its message. */
+export const BUSY_WAIT_HOURS = 1 / 60;

@@ -2,12 +2,14 @@
  * The scheduler role: keeps one BullMQ job scheduler per enabled mailbox (its poll
  * interval), and removes those of mailboxes that are gone or disabled. It re-reads
  * the mailbox list periodically, so a mailbox created through the API is polled
- * without a restart. Several scheduler processes are harmless: upserts are idempotent.
+ * without a restart; and at each refresh it re-enqueues send jobs that were lost
+ * (`reconcile.job.ts`). Several scheduler processes are harmless: upserts are idempotent.
  */
 import type { Pool } from '../db/pool.ts';
 import { listEnabledMailboxes } from '../db/mailboxes.repo.ts';
 import type { Logger } from '../logger.ts';
 import { enqueueMissingAnalyses } from './analyse-reply.job.ts';
+import { reconcileSends } from './reconcile.job.ts';
 import { jobIds, type PollMailboxJob, type Queues } from './queues.ts';
 
 export interface Scheduler {
@@ -35,6 +37,8 @@ export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logge
     // answers the current analyser version has not seen yet (all of them after an upgrade)
     const queued = await enqueueMissingAnalyses(deps.pool, deps.queues);
     if (queued > 0) log.info({ queued }, 're-analysis queued');
+    // probes and reminders whose send job was lost
+    await reconcileSends({ pool: deps.pool, queues: deps.queues, logger: log });
   }
 
   let running: Promise<void> = refresh().catch((err: unknown) => log.error({ err }, 'scheduler refresh failed'));

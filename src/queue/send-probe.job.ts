@@ -5,7 +5,8 @@
  * backoff; a permanent one marks the probe `failed` with the server's reply.
  */
 import { UnrecoverableError, type Processor } from 'bullmq';
-import { cancelPlannedProbe, claimProbe, transitionCampaign, withAdvisoryLock } from '../db/campaign-schedule.repo.ts';
+import { nextSendTime } from '../audit/schedule.ts';
+import { cancelPlannedProbe, claimProbe, failProbe, transitionCampaign, withAdvisoryLock } from '../db/campaign-schedule.repo.ts';
 import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import { findProbe, updateProbeStatus, type Probe } from '../db/probes.repo.ts';
@@ -13,16 +14,15 @@ import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage } from '../mail/smtp.ts';
 import {
+  BUSY_WAIT_HOURS,
   SYSTEM_TIMING,
-  SendInProgressError,
   delayUntil,
-  inTransaction,
-  judgeFailure,
-  newMessageId,
-  sendOnce,
-  sendingMailbox,
+  deliverOnce,
+  hoursAfter,
+  recordFinalFailure,
+  waitThenRetry,
+  type JobRun,
   type SendingMailbox,
-  type Sent,
   type Timing,
 } from './delivery.ts';
 import type { ProcessorDeps } from './processors.ts';
@@ -54,21 +54,32 @@ export async function enqueueSendProbes(
   }
 }
 
+/**
+ * A probe that runs this late after its time (an outage, a weekend of the worker down) is
+ * not sent outside the send window: it waits for the window's next opening.
+ */
+export const OVERDUE_HOURS = 0.25;
+
 export function sendProbeProcessor(deps: ProcessorDeps, timing: Timing = SYSTEM_TIMING): Processor<SendProbeJob, ProbeJobResult> {
-  return async (job) => {
+  return async (job, token) => {
     const { probeId } = job.data;
     const log = deps.logger.child({ queue: 'send-probe', probeId });
-    const run = await withAdvisoryLock(deps.pool, `probe:${probeId}`, (db) => sendProbe(db, job, deps, timing, log));
-    if (!run.locked) throw new SendInProgressError(`probe ${probeId} is being sent by another worker`);
-    log.info({ result: run.value }, 'send-probe job done');
-    return run.value;
+    const run: JobRun = { job, token };
+    try {
+      const done = await withAdvisoryLock(deps.pool, `probe:${probeId}`, (db) => sendProbe(db, probeId, run, deps, timing, log));
+      // Another worker is sending it: look again in a minute, without spending an attempt.
+      if (!done.locked) return await waitThenRetry(run, delayUntil(hoursAfter(timing.now(), BUSY_WAIT_HOURS, timing), timing), `probe ${probeId} is being sent by another worker`);
+      log.info({ result: done.value }, 'send-probe job done');
+      return done.value;
+    } catch (err) {
+      await recordFinalFailure(err, job, (reason) => failProbe(deps.pool, probeId, reason), log);
+      throw err;
+    }
   };
 }
 
-type ProbeJobContext = Parameters<Processor<SendProbeJob>>[0];
-
-async function sendProbe(db: Queryable, job: ProbeJobContext, deps: ProcessorDeps, timing: Timing, log: Logger): Promise<ProbeJobResult> {
-  const probe = await findProbe(db, job.data.probeId);
+async function sendProbe(db: Queryable, probeId: string, run: JobRun, deps: ProcessorDeps, timing: Timing, log: Logger): Promise<ProbeJobResult> {
+  const probe = await findProbe(db, probeId);
   if (!probe || probe.channel !== 'email') return 'not-needed';
   const campaign = (await findCampaign(db, probe.campaignId))!;
   // A retry after the probe went out finishes what that attempt left undone.
@@ -81,32 +92,49 @@ async function sendProbe(db: Queryable, job: ProbeJobContext, deps: ProcessorDep
     await cancelPlannedProbe(db, probe.id);
     return 'cancelled';
   }
-
-  let claimed: Probe | null = null;
-  let sent: Sent;
-  try {
-    const mailbox = await sendingMailbox(db, deps.secretBox, probe.mailboxId);
-    const resumed = probe.status === 'sending';
-    claimed = resumed ? probe : await claimProbe(db, probe.id, newMessageId(probe.personaAddress ?? mailbox.address));
-    if (!claimed) return 'not-needed';
-    sent = await sendOnce({ message: probeMessage(claimed, mailbox, timing), mailbox, resumed }, timing, log);
-  } catch (err) {
-    const failure = judgeFailure(err, job);
-    if (claimed || failure.final) {
-      const status = failure.final ? 'failed' : failure.refused ? 'planned' : 'sending';
-      await updateProbeStatus(db, probe.id, { status, error: failure.reason, smtpResponse: failure.response });
+  if (probe.status === 'planned') {
+    const at = sendTime(probe, campaign, timing);
+    if (at > timing.now()) {
+      log.info({ at }, 'overdue outside the send window: waiting for its next opening');
+      return waitThenRetry(run, delayUntil(at, timing), `probe ${probe.id} waits for the send window (${at.toISOString()})`);
     }
-    log.warn({ err, final: failure.final }, 'probe not sent');
-    throw failure.rethrow;
   }
-  // Should this fail, the probe stays `sending` and the next attempt finds the Sent copy.
-  await inTransaction(db, async () => {
-    await updateProbeStatus(db, probe.id, { status: 'sent', sentAt: sent.sentAt, smtpResponse: sent.response });
-    // unanswered from now on, until a reply says otherwise
-    await recomputeOutcome(db, probe.id);
-  });
+
+  const sent = await deliverOnce<Probe>(
+    db,
+    deps.secretBox,
+    {
+      mailboxId: probe.mailboxId,
+      personaAddress: probe.personaAddress,
+      resumed: probe.status === 'sending' ? probe : null,
+      claim: (messageId) => claimProbe(db, probe.id, messageId),
+      compose: async (claimed, mailbox) => probeMessage(claimed, mailbox, timing),
+      record: async (accepted) => {
+        await updateProbeStatus(db, probe.id, { status: 'sent', sentAt: accepted.sentAt, smtpResponse: accepted.response });
+        // unanswered from now on, until a reply says otherwise
+        await recomputeOutcome(db, probe.id);
+      },
+      setback: (to, failure) =>
+        updateProbeStatus(db, probe.id, { status: to === 'waiting' ? 'planned' : to, error: to === 'waiting' && failure.mailboxFault ? null : failure.reason, smtpResponse: failure.response }),
+    },
+    run,
+    timing,
+    log,
+  );
+  if (!sent) return 'not-needed';
   await afterSent(db, deps.queues, campaign, probe.id, sent.sentAt, timing);
   return sent.recovered ? 'recovered' : 'sent';
+}
+
+/**
+ * When a planned probe may go out: now, unless it runs more than `OVERDUE_HOURS` late and
+ * the campaign's send window is shut, then at the window's next opening. A probe on time
+ * goes at its time, wherever it was put.
+ */
+function sendTime(probe: Probe, campaign: Campaign, timing: Timing): Date {
+  const now = timing.now();
+  if (!probe.scheduledAt || now < hoursAfter(probe.scheduledAt, OVERDUE_HOURS, timing)) return now;
+  return nextSendTime(now, campaign.sendWindow, campaign.timezone) ?? now;
 }
 
 /** The campaign runs from its first probe out; the probe's first reminder waits its hours. Both idempotent. */

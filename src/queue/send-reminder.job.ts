@@ -1,18 +1,20 @@
 /**
  * The "relance": `reminder.afterHours` after a probe (or after the previous reminder), if the
  * brand has still not answered, a short polite message in the same thread, up to
- * `reminder.max`. An answer that arrives first cancels it. A web-form probe's reminder is
- * only recorded `due`: an auditor sends it by hand and confirms it through the API.
+ * `reminder.max`. An answer that arrives first cancels it, and so does a bounce. A reminder
+ * the service cannot write (web form, or an e-mail probe declared without its recipient or
+ * subject) is only recorded `due`: an auditor sends it by hand and confirms it through the API.
  */
-import { DelayedError, UnrecoverableError, type Processor } from 'bullmq';
+import { UnrecoverableError, type Processor } from 'bullmq';
 import { PlanError, defaultReminderBody, reminderSubject, renderTemplate, withQuote } from '../audit/schedule.ts';
 import { findBrand } from '../db/brands.repo.ts';
 import {
   cancelReminder,
   claimReminder,
   ensureReminder,
-  hasAnswer,
+  failReminder,
   listSentReminders,
+  reminderObstacle,
   updateReminderStatus,
   withAdvisoryLock,
   type Reminder,
@@ -25,24 +27,22 @@ import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage } from '../mail/smtp.ts';
 import {
+  BUSY_WAIT_HOURS,
   SYSTEM_TIMING,
-  SendInProgressError,
   delayUntil,
+  deliverOnce,
   hoursAfter,
-  inTransaction,
-  judgeFailure,
-  newMessageId,
-  sendOnce,
-  sendingMailbox,
+  recordFinalFailure,
+  waitThenRetry,
+  type JobRun,
   type SendingMailbox,
-  type Sent,
   type Timing,
 } from './delivery.ts';
 import type { ProcessorDeps } from './processors.ts';
 import { jobIds, type Queues, type SendReminderJob } from './queues.ts';
 
 /** How a reminder job ended, for the job's return value and the logs. */
-export type ReminderJobResult = 'sent' | 'recovered' | 'due' | 'answered' | 'cancelled' | 'not-needed' | Reminder['status'];
+export type ReminderJobResult = 'sent' | 'recovered' | 'due' | 'answered' | 'bounced' | 'cancelled' | 'not-needed' | Reminder['status'];
 
 /**
  * Queues reminder `seq` of a probe for `dueAt`. Idempotent: one job per (probe, seq). The
@@ -79,24 +79,21 @@ export function sendReminderProcessor(deps: ProcessorDeps, timing: Timing = SYST
   return async (job, token) => {
     const { probeId, seq } = job.data;
     const log = deps.logger.child({ queue: 'send-reminder', probeId, seq });
-    const run = await withAdvisoryLock(deps.pool, `reminder:${probeId}:${seq}`, (db) => remind(db, job, token, deps, timing, log));
-    if (!run.locked) throw new SendInProgressError(`reminder ${seq} of probe ${probeId} is being sent by another worker`);
-    log.info({ result: run.value }, 'reminder job done');
-    return run.value;
+    const run: JobRun = { job, token };
+    try {
+      const done = await withAdvisoryLock(deps.pool, `reminder:${probeId}:${seq}`, (db) => remind(db, run, probeId, seq, deps, timing, log));
+      // Another worker is sending it: look again in a minute, without spending an attempt.
+      if (!done.locked) return await waitThenRetry(run, delayUntil(hoursAfter(timing.now(), BUSY_WAIT_HOURS, timing), timing), `reminder ${seq} of probe ${probeId} is being sent by another worker`);
+      log.info({ result: done.value }, 'reminder job done');
+      return done.value;
+    } catch (err) {
+      await recordFinalFailure(err, job, (reason) => failReminder(deps.pool, probeId, seq, reason), log);
+      throw err;
+    }
   };
 }
 
-type ReminderJobContext = Parameters<Processor<SendReminderJob>>[0];
-
-async function remind(
-  db: Queryable,
-  job: ReminderJobContext,
-  token: string | undefined,
-  deps: ProcessorDeps,
-  timing: Timing,
-  log: Logger,
-): Promise<ReminderJobResult> {
-  const { probeId, seq } = job.data;
+async function remind(db: Queryable, run: JobRun, probeId: string, seq: number, deps: ProcessorDeps, timing: Timing, log: Logger): Promise<ReminderJobResult> {
   const probe = await findProbe(db, probeId);
   if (!probe || probe.status !== 'sent' || !probe.sentAt) return 'not-needed';
   const campaign = (await findCampaign(db, probe.campaignId))!;
@@ -107,10 +104,7 @@ async function remind(
 
   const dueAt = hoursAfter(anchor, campaign.reminder.afterHours, timing);
   const early = delayUntil(dueAt, timing);
-  if (early > 0) {
-    await job.moveToDelayed(Date.now() + early, token);
-    throw new DelayedError(`reminder ${seq} of probe ${probeId} is due at ${dueAt.toISOString()}`);
-  }
+  if (early > 0) return waitThenRetry(run, early, `reminder ${seq} of probe ${probeId} is due at ${dueAt.toISOString()}`);
   const reminder = await ensureReminder(db, probeId, seq, dueAt);
   if (reminder.status === 'sent' && reminder.sentAt) {
     // A retry after the reminder went out finishes what that attempt left undone.
@@ -123,39 +117,47 @@ async function remind(
       await cancelReminder(db, reminder.id);
       return 'cancelled';
     }
-    if (await hasAnswer(db, probeId)) {
+    // an answer came first, or the address does not exist: nothing to remind anyone of
+    const obstacle = await reminderObstacle(db, probeId);
+    if (obstacle) {
       await cancelReminder(db, reminder.id);
-      return 'answered';
+      return obstacle;
     }
-    // The auditor sends it through the web form and confirms it; the next one is queued then.
-    if (probe.channel === 'webform') return 'due';
+    // The auditor sends it by hand and confirms it; the next one is queued then.
+    if (remindedByHand(probe)) return 'due';
   }
 
-  let claimed: Reminder | null = null;
-  let sent: Sent;
-  try {
-    const mailbox = await sendingMailbox(db, deps.secretBox, probe.mailboxId);
-    const resumed = reminder.status === 'sending';
-    claimed = resumed ? reminder : await claimReminder(db, reminder.id, newMessageId(probe.personaAddress ?? mailbox.address));
-    if (!claimed) return 'not-needed';
-    const message = await reminderMessage(db, probe, claimed, earlier, mailbox, campaign, timing);
-    sent = await sendOnce({ message, mailbox, resumed }, timing, log);
-  } catch (err) {
-    const failure = judgeFailure(err, job);
-    if (claimed || failure.final) {
-      const status = failure.final ? 'failed' : failure.refused ? 'due' : 'sending';
-      await updateReminderStatus(db, reminder.id, { status, error: failure.reason });
-    }
-    log.warn({ err, final: failure.final }, 'reminder not sent');
-    throw failure.rethrow;
-  }
-  // Should this fail, the reminder stays `sending` and the next attempt finds the Sent copy.
-  await inTransaction(db, async () => {
-    await updateReminderStatus(db, reminder.id, { status: 'sent', sentAt: sent.sentAt });
-    await recomputeOutcome(db, probeId);
-  });
+  const sent = await deliverOnce<Reminder>(
+    db,
+    deps.secretBox,
+    {
+      mailboxId: probe.mailboxId,
+      personaAddress: probe.personaAddress,
+      resumed: reminder.status === 'sending' ? reminder : null,
+      claim: (messageId) => claimReminder(db, reminder.id, messageId),
+      compose: (claimed, mailbox) => reminderMessage(db, probe, claimed, earlier, mailbox, campaign, timing),
+      record: async (accepted) => {
+        await updateReminderStatus(db, reminder.id, { status: 'sent', sentAt: accepted.sentAt });
+        await recomputeOutcome(db, probeId);
+      },
+      setback: (to, failure) =>
+        updateReminderStatus(db, reminder.id, { status: to === 'waiting' ? 'due' : to, error: to === 'waiting' && failure.mailboxFault ? null : failure.reason }),
+    },
+    run,
+    timing,
+    log,
+  );
+  if (!sent) return 'not-needed';
   await scheduleNext(deps.queues, campaign, { ...reminder, sentAt: sent.sentAt }, timing);
   return sent.recovered ? 'recovered' : 'sent';
+}
+
+/**
+ * The reminders an auditor sends by hand and confirms: those of a web-form probe, and those
+ * of an e-mail probe declared without the recipient or subject its thread needs.
+ */
+export function remindedByHand(probe: Pick<Probe, 'channel' | 'recipient' | 'subject'>): boolean {
+  return probe.channel === 'webform' || !probe.recipient || !probe.subject;
 }
 
 /** The next reminder, `afterHours` after this one, while the campaign allows more. */
@@ -202,7 +204,8 @@ async function reminderMessage(
     from,
     to: probe.recipient!,
     subject: reminderSubject(probe.subject ?? ''),
-    text: withQuote(text, { text: probe.body ?? '', sentAt: probe.sentAt!, from }, language, campaign.timezone),
+    // a probe declared without its text (sent outside the service) is not quoted
+    text: probe.body ? withQuote(text, { text: probe.body, sentAt: probe.sentAt!, from }, language, campaign.timezone) : text,
     messageId: reminder.messageId!,
     inReplyTo: thread[thread.length - 1],
     references: thread,

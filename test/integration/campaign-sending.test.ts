@@ -18,7 +18,9 @@ import { loadConfig } from '../../src/config.ts';
 import { recomputeOutcome } from '../../src/flow/recompute-outcome.ts';
 import { createLogger } from '../../src/logger.ts';
 import { SmtpSendError, buildRawMessage, sendMail } from '../../src/mail/smtp.ts';
+import { findMailbox } from '../../src/db/mailboxes.repo.ts';
 import { campaignProcessor } from '../../src/queue/campaign.job.ts';
+import { reconcileSends } from '../../src/queue/reconcile.job.ts';
 import type { Timing } from '../../src/queue/delivery.ts';
 import type { ProcessorDeps } from '../../src/queue/processors.ts';
 import { JOB_OPTIONS, jobIds, type QueueName } from '../../src/queue/queues.ts';
@@ -29,6 +31,9 @@ import { createTestContext, type TestContext } from '../support/context.ts';
 import { createMailUser, type MailUser } from '../support/dovecot.ts';
 import { appendMessage, withImap } from '../support/imap.ts';
 import { createTestQueues, type TestQueues } from '../support/queues.ts';
+
+/** The SMTP login the brands' server refuses (535), standing for a mailbox whose password changed. */
+const LOCKED_OUT = 'locked-out';
 
 /** One hour lasts 100 ms: a 24-hour reminder delay takes 2.4 s. */
 const timing: Timing = { now: () => new Date(), msPerHour: 100 };
@@ -64,7 +69,10 @@ class BrandSmtp {
       allowInsecureAuth: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onAuth: (auth, _session, callback) => callback(null, { user: auth.username }),
+      onAuth: (auth, _session, callback) =>
+        auth.username === LOCKED_OUT
+          ? callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }))
+          : callback(null, { user: auth.username }),
       onRcptTo: (address, _session, callback) => {
         const refusal = this.take(address.address, 'rcpt');
         callback(refusal ? Object.assign(new Error(refusal.text), { responseCode: refusal.code }) : null);
@@ -125,6 +133,7 @@ let smtp: BrandSmtp;
 let persona: MailUser;
 const dovecot = inject('dovecot');
 let sectorId: string;
+let deps: ProcessorDeps;
 let mailboxId: string;
 let scenarioId: string;
 
@@ -144,6 +153,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 }
 
 const unique = () => randomBytes(3).toString('hex');
+const ALWAYS = { days: [1, 2, 3, 4, 5, 6, 7], from: '00:00', to: '24:00' };
 
 async function newBrand(name: string): Promise<{ id: string; contact: string }> {
   const domain = `${name.toLowerCase()}-${unique()}.example`;
@@ -153,24 +163,37 @@ async function newBrand(name: string): Promise<{ id: string; contact: string }> 
 }
 
 async function newCampaign(fields: Record<string, unknown>): Promise<string> {
-  const res = await api('POST', '/v1/campaigns', { name: `Campagne ${unique()}`, timezone: PARIS, scenarioIds: [scenarioId], mailboxIds: [mailboxId], ...fields });
+  const res = await api('POST', '/v1/campaigns', {
+    name: `Campagne ${unique()}`,
+    timezone: PARIS,
+    scenarioIds: [scenarioId],
+    mailboxIds: [mailboxId],
+    // always open, so that a test never depends on the hour it runs at
+    sendWindow: ALWAYS,
+    ...fields,
+  });
   expect(res.status).toBe(201);
   return res.body.id;
 }
 
 /** A probe the service is to send now, outside any plan: a campaign running, one brand. */
-async function plannedProbe(campaignId: string, brand: { id: string; contact: string }, subject: string): Promise<Probe> {
+async function plannedProbe(
+  campaignId: string,
+  brand: { id: string; contact: string },
+  subject: string,
+  more: { mailboxId?: string; scheduledAt?: Date } = {},
+): Promise<Probe> {
   return insertProbe(t.db.pool, {
     campaignId,
     brandId: brand.id,
     scenarioId,
-    mailboxId,
+    mailboxId: more.mailboxId ?? mailboxId,
     channel: 'email',
     recipient: brand.contact,
     personaAddress: `marie.dupont.${unique().slice(0, 2)}@sonde.test`,
     subject,
     body: 'Bonjour,\n\nMa commande 4521 n’est pas arrivée. Pouvez-vous me dire où elle en est ?\n\nMarie Dupont',
-    scheduledAt: new Date(),
+    scheduledAt: more.scheduledAt ?? new Date(),
     status: 'planned',
   });
 }
@@ -222,7 +245,7 @@ beforeAll(async () => {
   const logger = createLogger('silent');
   // Closing a campaign 0.001 day after its end: 2.4 "hours" of 100 ms.
   const config = { ...loadConfig({}), queuePrefix: q.prefix, closeAfterDays: 0.001 };
-  const deps: ProcessorDeps = { pool: t.db.pool, redis: q.workerRedis, queues: q.queues, secretBox: t.secretBox, logger, config };
+  deps = { pool: t.db.pool, redis: q.workerRedis, queues: q.queues, secretBox: t.secretBox, logger, config };
   workers = startWorkers({
     connection: q.workerRedis,
     prefix: q.prefix,
@@ -569,5 +592,270 @@ describe('campaign lifecycle through the API', () => {
     expect(outcome.frozen).toBe(false);
     expect(outcome.answeredAt).not.toBeNull();
     expect((await api('POST', `/v1/campaigns/${campaignId}/reopen`)).status).toBe(409);
+  });
+});
+
+/** A bounce from the brand's mail server, stored as the sync and the matching would store it. */
+async function storeBounce(probeId: string): Promise<void> {
+  const source = `Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <${unique()}@mx.brand.example>\r\n\r\n550 5.1.1 User unknown\r\n`;
+  const { rows } = await t.db.pool.query<{ id: string }>(
+    `insert into messages (mailbox_id, folder, uid_validity, uid, source_sha256, size, received_at, kind, probe_id)
+     values ($1, 'INBOX', 1, (select coalesce(max(uid), 0) + 1 from messages), $2, $3, now(), 'bounce', $4) returning id`,
+    [mailboxId, createHash('sha256').update(source).digest(), source.length, probeId],
+  );
+  await t.db.pool.query(`insert into replies (id, probe_id, kind, received_at) values ($1, $2, 'bounce', now())`, [rows[0]!.id, probeId]);
+  await recomputeOutcome(t.db.pool, probeId);
+}
+
+const jobState = async (queue: 'send-probe' | 'send-reminder', jobId: string) => (await q.queues[queue].getJob(jobId))?.getState();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('planning and declared probes', () => {
+  it('plans a campaign whose probes were declared by hand before it was scheduled', async () => {
+    const brand = await newBrand('Lambda');
+    const startsAt = new Date();
+    const campaignId = await newCampaign({
+      brandIds: [brand.id],
+      probesPerBrand: 2,
+      startsAt: startsAt.toISOString(),
+      endsAt: new Date(startsAt.getTime() + 3_600_000).toISOString(),
+      reminder: { afterHours: 24, max: 0 },
+    });
+    const declared = await api('POST', '/v1/probes', { campaignId, brandId: brand.id, mailboxId, scenarioId, channel: 'webform', recipient: 'https://lambda.example/contact', sentAt: new Date().toISOString() });
+    expect(declared.status).toBe(201);
+
+    expect((await api('POST', `/v1/campaigns/${campaignId}/schedule`)).status).toBe(200);
+    const planned = await until('the plan beside the declared probe', async () => {
+      const { rows } = await t.db.pool.query<{ id: string }>(`select id from probes where campaign_id = $1 and channel = 'email' and scheduled_at is not null`, [campaignId]);
+      return rows.length === 2 && rows;
+    });
+    // a second schedule job (a retry, a second request) plans nothing twice
+    await campaignProcessor(deps, timing)({ name: 'schedule', data: { campaignId } } as Parameters<ReturnType<typeof campaignProcessor>>[0]);
+    const { rows } = await t.db.pool.query('select id from probes where campaign_id = $1', [campaignId]);
+    expect(rows).toHaveLength(planned.length + 1);
+  });
+
+  it('refuses a probe for the service to send while its campaign is a draft, naming campaignId', async () => {
+    const brand = await newBrand('Mu');
+    const campaignId = await newCampaign({ brandIds: [brand.id] });
+    const refused = await api('POST', '/v1/probes', {
+      campaignId,
+      brandId: brand.id,
+      mailboxId,
+      scenarioId,
+      channel: 'email',
+      recipient: brand.contact,
+      subject: 'Question',
+      body: 'Bonjour',
+      scheduledAt: new Date().toISOString(),
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toMatch(new RegExp(`campaignId ${campaignId}: the campaign is draft`));
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'body/campaignId' })]);
+    expect((await t.db.pool.query('select 1 from probes where campaign_id = $1', [campaignId])).rows).toEqual([]);
+  });
+});
+
+describe('lost and stuck jobs', () => {
+  it('waits, without spending attempts, while another worker holds the send lock', async () => {
+    const brand = await newBrand('Nu');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 0 } });
+    const probe = await plannedProbe(campaignId, brand, 'Verrou');
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('select pg_advisory_lock(hashtextextended($1, 0))', [`probe:${probe.id}`]);
+      await enqueueSendProbes(q.queues, [probe], timing);
+      await sleep(1500);
+      const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
+      expect(await job.getState()).not.toBe('failed');
+      expect(job.attemptsMade).toBe(0);
+      expect(await status(probe.id)).toBe('planned');
+    } finally {
+      await holder.query('select pg_advisory_unlock(hashtextextended($1, 0))', [`probe:${probe.id}`]);
+      holder.release();
+    }
+    await until('the probe sent once the lock is free', async () => (await status(probe.id)) === 'sent');
+    expect(smtp.to(brand.contact)).toHaveLength(1);
+  });
+
+  it('re-enqueues a planned probe whose failed job holds its id, a probe left sending, and a reminder whose job was lost', async () => {
+    const brand = await newBrand('Xi');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const past = new Date(Date.now() - 60_000);
+    // a planned probe whose job failed for good without touching it: the failed job keeps its id
+    const planned = await plannedProbe(campaignId, brand, 'Perdu', { scheduledAt: past });
+    await q.queues['send-probe'].add('send', { probeId: 'not-a-uuid' }, { jobId: jobIds.sendProbe(planned.id), attempts: 1 });
+    await until('the job failed', async () => (await jobState('send-probe', jobIds.sendProbe(planned.id))) === 'failed');
+    // a probe left sending by a worker that died before the SMTP conversation, with no job
+    const sending = await plannedProbe(campaignId, brand, 'En cours', { scheduledAt: past });
+    await t.db.pool.query(`update probes set status = 'sending', internet_message_id = $2, updated_at = now() - interval '1 hour' where id = $1`, [sending.id, `${unique()}-stuck@sonde.test`]);
+    // a probe sent long ago whose reminder job was lost
+    const sent = await plannedProbe(campaignId, brand, 'Relance perdue', { scheduledAt: past });
+    await t.db.pool.query(`update probes set status = 'sent', sent_at = now() - interval '1 hour', internet_message_id = $2 where id = $1`, [sent.id, `${unique()}-old@sonde.test`]);
+    await recomputeOutcome(t.db.pool, sent.id);
+
+    const first = await reconcileSends(deps, timing);
+    expect(first.probes).toBeGreaterThanOrEqual(2);
+    expect(first.reminders).toBeGreaterThanOrEqual(1);
+    await until('the planned probe sent', async () => (await status(planned.id)) === 'sent');
+    await until('the probe left sending sent', async () => (await status(sending.id)) === 'sent');
+    await until('the lost reminder sent', async () => (await reminderRow(sent.id))?.status === 'sent');
+    expect(smtp.to(brand.contact)).toHaveLength(3);
+
+    // nothing is queued twice: what is done or alive is left alone
+    const again = await reconcileSends(deps, timing);
+    const mine = await t.db.pool.query(`select 1 from probes where campaign_id = $1 and status <> 'sent'`, [campaignId]);
+    expect(mine.rows).toEqual([]);
+    expect(again.probes).toBe(0);
+  });
+
+  it('records the SMTP acceptance before the Sent copy; a record that fails keeps the copy, says why, and the retry finds it', async () => {
+    const brand = await newBrand('Pi');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 0 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const probe = await plannedProbe(campaignId, brand, 'Panne');
+    // PostgreSQL refuses to record this probe as sent, as an outage right after the acceptance would
+    await t.db.pool.query(`create table if not exists test_refuse_sent (probe_id uuid primary key)`);
+    await t.db.pool.query(`create or replace function test_refuse_sent() returns trigger language plpgsql as $$
+      begin
+        if new.status = 'sent' and exists (select 1 from test_refuse_sent where probe_id = new.id) then raise exception 'database unavailable'; end if;
+        return new;
+      end $$`);
+    await t.db.pool.query(`create or replace trigger test_refuse_sent before update on probes for each row execute function test_refuse_sent()`);
+    await t.db.pool.query('insert into test_refuse_sent values ($1)', [probe.id]);
+
+    await q.queues['send-probe'].add('send', { probeId: probe.id }, { jobId: jobIds.sendProbe(probe.id), attempts: 1 });
+    await until('the job given up', async () => (await jobState('send-probe', jobIds.sendProbe(probe.id))) === 'failed');
+    const stuck = (await findProbe(t.db.pool, probe.id))!;
+    expect(stuck.status).toBe('sending');
+    expect(stuck.error).toMatch(/database unavailable/);
+    expect(smtp.withMessageId(stuck.messageId!)).toHaveLength(1);
+    expect((await sentFolder()).has(stuck.messageId!)).toBe(true);
+
+    await t.db.pool.query('delete from test_refuse_sent where probe_id = $1', [probe.id]);
+    await sleep(100);
+    expect((await reconcileSends(deps, timing)).probes).toBeGreaterThanOrEqual(1);
+    await until('the probe recovered from its Sent copy', async () => (await status(probe.id)) === 'sent');
+    expect(smtp.withMessageId(stuck.messageId!)).toHaveLength(1);
+  });
+});
+
+describe('a mailbox that cannot send', () => {
+  it('keeps the probe planned and the job waiting while the SMTP login is refused, and sends once the settings are fixed', async () => {
+    const brand = await newBrand('Rho');
+    const locked = await api('POST', '/v1/mailboxes', {
+      label: 'Marie (mot de passe changé)',
+      address: `marie.${unique()}@sonde.test`,
+      persona: { firstName: 'Marie', lastName: 'Dupont', gender: 'female' },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, user: persona.user, password: persona.password },
+      smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: LOCKED_OUT, password: 'old' },
+    });
+    expect(locked.status).toBe(201);
+    const campaignId = await newCampaign({ brandIds: [brand.id], mailboxIds: [locked.body.id], reminder: { afterHours: 24, max: 0 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const probe = await plannedProbe(campaignId, brand, 'Mot de passe', { mailboxId: locked.body.id });
+    await enqueueSendProbes(q.queues, [probe], timing);
+
+    const mailbox = await until('the refusal recorded on the mailbox', async () => {
+      const m = await findMailbox(t.db.pool, locked.body.id);
+      return m?.syncState.lastError ? m : null;
+    });
+    expect(mailbox.syncState.lastError).toMatch(/535/);
+    await sleep(500);
+    const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
+    expect(job.attemptsMade).toBe(0);
+    expect(await job.getState()).not.toBe('failed');
+    // planned between its hourly tries (an "hour" is 100 ms here, so it may be trying right now)
+    const waiting = (await findProbe(t.db.pool, probe.id))!;
+    expect(['planned', 'sending']).toContain(waiting.status);
+    expect(waiting.error).toBeNull();
+
+    const fixed = await api('PATCH', `/v1/mailboxes/${locked.body.id}`, { smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: persona.user, password: persona.password } });
+    expect(fixed.status).toBe(200);
+    await until('the probe sent with the new settings', async () => (await status(probe.id)) === 'sent');
+    expect(smtp.to(brand.contact)).toHaveLength(1);
+  });
+});
+
+describe('an overdue probe', () => {
+  it('waits for the next opening of the send window instead of going out while it is shut', async () => {
+    const brand = await newBrand('Sigma');
+    const tomorrow = DateTime.now().setZone(PARIS).plus({ days: 1 });
+    const campaignId = await newCampaign({ brandIds: [brand.id], sendWindow: { days: [tomorrow.weekday], from: '00:00', to: '24:00' }, reminder: { afterHours: 24, max: 0 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    // its time was an "hour" ago: the worker was down
+    const probe = await plannedProbe(campaignId, brand, 'En retard', { scheduledAt: new Date(Date.now() - 100) });
+    await enqueueSendProbes(q.queues, [probe], timing);
+    await until('the job put back', async () => (await jobState('send-probe', jobIds.sendProbe(probe.id))) === 'delayed' && (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!.processedOn);
+    const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
+    const opening = tomorrow.startOf('day').toMillis();
+    // to the millisecond, but for the time the worker took between reading the clock and moving the job
+    expect(Math.abs(job.timestamp + job.delay - opening)).toBeLessThan(1_000);
+    expect(await status(probe.id)).toBe('planned');
+    expect(smtp.to(brand.contact)).toEqual([]);
+  });
+});
+
+describe('reminders that must not go out', () => {
+  it('never sends, after a reopen, a reminder closing cancelled before it was due', async () => {
+    const brand = await newBrand('Tau');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 10, max: 2 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const probe = await plannedProbe(campaignId, brand, 'Fermeture');
+    await enqueueSendProbes(q.queues, [probe], timing);
+    await until('the probe sent', async () => (await status(probe.id)) === 'sent');
+    expect((await api('POST', `/v1/campaigns/${campaignId}/close`)).status).toBe(200);
+    expect((await api('POST', `/v1/campaigns/${campaignId}/reopen`)).status).toBe(200);
+
+    // two reminders of 10 "hours" would have gone out by now
+    await sleep(2500);
+    expect(await reconcileSends(deps, timing)).toMatchObject({ reminders: 0 });
+    expect((await t.db.pool.query('select seq, status from reminders where probe_id = $1 order by seq', [probe.id])).rows).toEqual([
+      { seq: 1, status: 'cancelled' },
+      { seq: 2, status: 'cancelled' },
+    ]);
+    expect(smtp.to(brand.contact)).toHaveLength(1);
+  });
+
+  it('cancels the reminder of a probe that bounced', async () => {
+    const brand = await newBrand('Upsilon');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 10, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const probe = await plannedProbe(campaignId, brand, 'Adresse inconnue');
+    await enqueueSendProbes(q.queues, [probe], timing);
+    await until('the probe sent', async () => (await status(probe.id)) === 'sent');
+    await storeBounce(probe.id);
+    await until('the reminder settled', async () => (await reminderRow(probe.id))?.status === 'cancelled');
+    expect(smtp.to(brand.contact)).toHaveLength(1);
+  });
+
+  it('cancels a web-form reminder waiting for an auditor when the brand answers, and refuses to confirm it', async () => {
+    const brand = await newBrand('Phi');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 1, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const declared = await api('POST', '/v1/probes', { campaignId, brandId: brand.id, mailboxId, scenarioId, channel: 'webform', recipient: 'https://phi.example/contact', sentAt: new Date().toISOString() });
+    const probeId: string = declared.body.id;
+    await until('the reminder due', async () => (await reminderRow(probeId))?.status === 'due');
+
+    const answeredAt = new Date();
+    await storeAnswer(probeId, answeredAt);
+    expect((await reminderRow(probeId))?.status).toBe('cancelled');
+    const refused = await api('POST', `/v1/probes/${probeId}/reminders/1/confirm`, {});
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toContain(`the brand answered at ${answeredAt.toISOString()}`);
+  });
+
+  it('leaves to an auditor the reminder of an e-mail probe declared without its recipient or subject', async () => {
+    const brand = await newBrand('Chi');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 1, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const declared = await api('POST', '/v1/probes', { campaignId, brandId: brand.id, mailboxId, channel: 'email', messageId: `<${unique()}@outside.example>`, sentAt: new Date().toISOString() });
+    expect(declared.status).toBe(201);
+    const probeId: string = declared.body.id;
+    await until('the reminder due', async () => (await reminderRow(probeId))?.status === 'due');
+    const confirmed = await api('POST', `/v1/probes/${probeId}/reminders/1/confirm`, {});
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ status: 'sent', channel: 'email' });
   });
 });

@@ -4,6 +4,7 @@ import {
   PlanError,
   defaultReminderBody,
   mulberry32,
+  nextSendTime,
   planCampaign,
   probeAddress,
   probeToken,
@@ -170,6 +171,34 @@ describe('planCampaign: who asks what', () => {
     for (const address of addresses) expect(address).toMatch(/^marie\.dupont\.[a-z]{2}\d{2}@example\.fr$/);
     expect(new Set(addresses).size).toBe(plan.length);
     expect(addresses).not.toContain('marie.dupont.aa00@example.fr');
+  });
+
+  it('keeps the other brands\' times when a brand is added with address patterns; an address changes only where the new brand took it', () => {
+    const patterned = [mailbox('m-marie', 'p-marie', 'marie.dupont.{token}@example.fr')];
+    const others = Array.from({ length: 20 }, (_, i) => brand(`b-${String(i + 10)}`, `Brand ${i}`));
+    const newcomer = brand('b-00', 'Newcomer');
+    for (const seed of [1, 4]) {
+      const before = planCampaign(TEN_WEEKS, others, SCENARIOS, patterned, seed);
+      const after = planCampaign(TEN_WEEKS, [newcomer, ...others], SCENARIOS, patterned, seed);
+      const newcomers = new Set(ofBrand(after, newcomer.id).map((p) => p.personaAddress));
+      for (const b of others) {
+        const [was, is] = [ofBrand(before, b.id), ofBrand(after, b.id)];
+        expect(is.map((p) => p.scheduledAt)).toEqual(was.map((p) => p.scheduledAt));
+        is.forEach((probe, k) => {
+          if (probe.personaAddress !== was[k]!.personaAddress) expect(newcomers).toContain(was[k]!.personaAddress);
+        });
+      }
+    }
+  });
+});
+
+describe('nextSendTime', () => {
+  it('is now while the window is open, its next opening while it is shut (the weekend, the night), null when it never opens', () => {
+    const tuesdayNoon = new Date('2025-03-04T12:00:00+01:00');
+    expect(nextSendTime(tuesdayNoon, WEEKDAYS, PARIS)).toEqual(tuesdayNoon);
+    expect(nextSendTime(new Date('2025-03-04T22:30:00+01:00'), WEEKDAYS, PARIS)).toEqual(new Date('2025-03-05T09:00:00+01:00'));
+    expect(nextSendTime(new Date('2025-03-08T10:00:00+01:00'), WEEKDAYS, PARIS)).toEqual(new Date('2025-03-10T09:00:00+01:00'));
+    expect(nextSendTime(tuesdayNoon, { days: [], from: '09:00', to: '18:00' }, PARIS)).toBeNull();
   });
 });
 

@@ -1,7 +1,8 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { SmtpSendError, classifySmtpError } from '../../src/mail/smtp.ts';
-import { judgeFailure } from '../../src/queue/delivery.ts';
+import { createLogger } from '../../src/logger.ts';
+import { MailboxFaultError, judgeFailure, sendOnce, type MailTransport } from '../../src/queue/delivery.ts';
 
 /** An error as nodemailer hands it over: its message, then the fields it sets from where the failure came. */
 function nodemailerError(message: string, fields: { code?: string; response?: string; responseCode?: number; permanent?: boolean; command?: string }): Error {
@@ -76,5 +77,66 @@ describe('judgeFailure', () => {
   it('does not count a lost connection as a refusal: the message may have gone out', () => {
     expect(judgeFailure(lost, attempt(0))).toMatchObject({ final: false, refused: false, response: null });
     expect(judgeFailure(new Error('IMAP unreachable'), attempt(0))).toMatchObject({ final: false, refused: false });
+  });
+});
+
+describe('a fault of the mailbox', () => {
+  it('takes a refused login or missing credentials for a fault of the mailbox, not of the message', () => {
+    const login = classifySmtpError(nodemailerError('Invalid login: 535 5.7.8 Authentication failed', { code: 'EAUTH', response: '535 5.7.8 Authentication failed', responseCode: 535, permanent: true }));
+    expect(login.mailboxFault).toBe(true);
+    expect(classifySmtpError(nodemailerError('Missing credentials for "PLAIN"', { code: 'EAUTH', command: 'API' })).mailboxFault).toBe(true);
+    expect(classifySmtpError(nodemailerError('Invalid login: 454 4.7.0 Temporary authentication failure', { code: 'EAUTH', responseCode: 454, permanent: false })).mailboxFault).toBe(false);
+    expect(classifySmtpError(nodemailerError('550 5.1.1 User unknown', { code: 'EENVELOPE', responseCode: 550, permanent: true })).mailboxFault).toBe(false);
+  });
+
+  it('waits for the mailbox rather than giving up on the message, even on the last attempt', () => {
+    const login = classifySmtpError(nodemailerError('Invalid login: 535 5.7.8 Authentication failed', { code: 'EAUTH', response: '535 5.7.8 Authentication failed', responseCode: 535, permanent: true }));
+    expect(judgeFailure(login, { attemptsMade: 7, opts: { attempts: 8 } })).toMatchObject({ mailboxFault: true, final: false, permanent: false, refused: true });
+    expect(judgeFailure(new MailboxFaultError('mailbox Marie has no SMTP settings'), { attemptsMade: 0, opts: { attempts: 8 } })).toMatchObject({ mailboxFault: true, final: false });
+  });
+});
+
+describe('sendOnce', () => {
+  const login = { host: 'smtp.example', port: 587, secure: false, user: 'u', password: 'p' };
+  const mailbox = { address: 'marie@sonde.example', persona: { firstName: 'Marie', lastName: 'Dupont' }, smtp: login, imap: login };
+  const message = { from: { name: 'Marie Dupont', address: 'marie@sonde.example' }, to: 'sc@brand.example', subject: 'Question', text: 'Bonjour', messageId: 'a1@sonde.example', date: new Date('2026-03-03T09:00:00Z') };
+  const acceptedAt = new Date('2026-03-03T09:00:01Z');
+  const timing = { now: () => acceptedAt, msPerHour: 3_600_000 };
+  const log = createLogger('silent');
+
+  /** A transport that writes down, in order, what happened on each server. */
+  function recordingTransport(events: string[]): MailTransport {
+    return {
+      send: async () => {
+        events.push('smtp accepted');
+        return { messageId: message.messageId, response: '250 2.0.0 Ok', acceptedAt, serverMessageId: null };
+      },
+      appendToSent: async () => {
+        events.push('sent copy');
+        return { path: 'Sent', uid: 1 };
+      },
+      findInSent: async () => {
+        events.push('sent searched');
+        return null;
+      },
+    };
+  }
+
+  it('records the acceptance before the copy goes to the Sent folder: the shortest window for a double send', async () => {
+    const events: string[] = [];
+    const sent = await sendOnce({ message, mailbox, resumed: false }, async (s) => void events.push(`recorded ${s.sentAt.toISOString()}`), timing, log, recordingTransport(events));
+    expect(events).toEqual(['smtp accepted', `recorded ${acceptedAt.toISOString()}`, 'sent copy']);
+    expect(sent).toEqual({ sentAt: acceptedAt, response: '250 2.0.0 Ok', recovered: false });
+  });
+
+  it('still puts the copy in the Sent folder when the record fails, then rethrows: the retry finds the copy', async () => {
+    const events: string[] = [];
+    const outage = new Error('database unavailable');
+    const failing = async () => {
+      events.push('record failed');
+      throw outage;
+    };
+    await expect(sendOnce({ message, mailbox, resumed: false }, failing, timing, log, recordingTransport(events))).rejects.toBe(outage);
+    expect(events).toEqual(['smtp accepted', 'record failed', 'sent copy']);
   });
 });
