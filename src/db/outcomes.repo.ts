@@ -93,6 +93,11 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
   keys: OutcomeKeys;
   campaign: { norms: number[]; businessHours: { days: number[]; from: string; to: string }; timezone: string; closedAt: Date | null };
   reminders: { sentAt: Date }[];
+  /** The reply whose note and form figures the outcome holds now, if any. */
+  scoredReplyId: string | null;
+  /** Replies of the probe that have an analysis: only those can carry a note. */
+  analysedReplyIds: string[];
+  hasDueReminder: boolean;
 } | null> {
   const { rows } = await db.query<{
     id: string;
@@ -106,12 +111,20 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
     timezone: string;
     closed_at: Date | null;
     reminder_times: Date[];
+    scored_reply_id: string | null;
+    analysed_reply_ids: string[];
+    has_due_reminder: boolean;
   }>(
+    // locks the probe: two transactions changing one thread take their turns here
     `select p.id, p.campaign_id, p.brand_id, b.sector_id, p.mailbox_id, p.sent_at,
             c.norms, c.business_hours, c.timezone, c.closed_at,
-            array(select r.sent_at from reminders r where r.probe_id = p.id and r.sent_at is not null order by r.sent_at) as reminder_times
+            array(select r.sent_at from reminders r where r.probe_id = p.id and r.sent_at is not null order by r.sent_at) as reminder_times,
+            (select o.scored_reply_id from outcomes o where o.probe_id = p.id) as scored_reply_id,
+            array(select distinct a.reply_id from replies rp join analyses a on a.reply_id = rp.id where rp.probe_id = p.id) as analysed_reply_ids,
+            exists (select 1 from reminders r where r.probe_id = p.id and r.status = 'due') as has_due_reminder
        from probes p join brands b on b.id = p.brand_id join campaigns c on c.id = p.campaign_id
-      where p.id = $1`,
+      where p.id = $1
+        for update of p`,
     [probeId],
   );
   const r = rows[0];
@@ -120,6 +133,9 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
     keys: { probeId: r.id, campaignId: r.campaign_id, brandId: r.brand_id, sectorId: r.sector_id, mailboxId: r.mailbox_id, sentAt: r.sent_at },
     campaign: { norms: r.norms, businessHours: r.business_hours, timezone: r.timezone, closedAt: r.closed_at },
     reminders: r.reminder_times.map((sentAt) => ({ sentAt })),
+    scoredReplyId: r.scored_reply_id,
+    analysedReplyIds: r.analysed_reply_ids,
+    hasDueReminder: r.has_due_reminder,
   };
 }
 

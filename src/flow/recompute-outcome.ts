@@ -12,10 +12,10 @@ import type { Queryable } from '../db/pool.ts';
 import { listProbeThread, saveReplyFigures } from '../db/replies.repo.ts';
 
 export async function recomputeOutcome(db: Queryable, probeId: string): Promise<Outcome | null> {
-  // Two transactions changing one thread (a sync and an auditor's assignment) take their
-  // turns here, so the last to save has seen the other's reply. Callers that recompute
-  // several probes do it in id order, so two of them never wait on each other.
-  await db.query('select 1 from probes where id = $1 for update', [probeId]);
+  // The context query locks the probe: two transactions changing one thread (a sync and
+  // an auditor's assignment) take their turns, so the last to save has seen the other's
+  // reply. Callers that recompute several probes do it in id order, so two of them never
+  // wait on each other.
   const context = await findOutcomeContext(db, probeId);
   if (!context) return null;
   const thread = await listProbeThread(db, probeId);
@@ -37,9 +37,12 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
   );
   await saveOutcome(db, context.keys, outcome);
   // the brand answered: a reminder waiting for an auditor (web form) must not go out
-  if (outcome.answerReplyId) await cancelDueReminders(db, probeId);
-  // the note is the answer's: it follows when the answer changes, and goes when there is none
-  if (outcome.answerReplyId) await refreshReplyScore(db, outcome.answerReplyId);
-  else await clearScore(db, probeId);
+  if (outcome.answerReplyId && context.hasDueReminder) await cancelDueReminders(db, probeId);
+  // The note is the answer's: it follows when the answer changes, and goes when there is
+  // none. An answer not analysed yet has no note (its analysis brings it), so a new reply
+  // on an outcome without a note costs nothing here.
+  const answer = outcome.answerReplyId;
+  if (answer && (context.analysedReplyIds.includes(answer) || context.scoredReplyId !== null)) await refreshReplyScore(db, answer);
+  else if (!answer && context.scoredReplyId !== null) await clearScore(db, probeId);
   return outcome;
 }
