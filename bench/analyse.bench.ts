@@ -8,6 +8,7 @@
  * process that has loaded nothing else big), raw dictionary throughput, the whole spelling
  * pass, and the whole analysis of one answer. Prints a table, then one JSON line, last.
  */
+import { mulberry32 } from '../src/audit/random.ts';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { answers: { type: 'string', default: '2000' }, seed: { type: 'string', default: '7' } } });
@@ -31,16 +32,7 @@ const english = await loadSpeller('en');
 type ParsedMessage = import('../src/audit/message.ts').ParsedMessage;
 type AnalysisContext = import('../src/audit/context.ts').AnalysisContext;
 
-/** mulberry32: small, fast, deterministic. */
-function random(state: number): () => number {
-  let value = state >>> 0;
-  return () => {
-    value = (value + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(value ^ (value >>> 15), 1 | value);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 const next = random(seed);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
 

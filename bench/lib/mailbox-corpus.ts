@@ -13,6 +13,7 @@
  * - helpdesk answers without threading headers, matched by domain, subject and quoted text;
  * - newsletters and promotions from other senders, which match nothing (the review queue).
  */
+import { mulberry32 } from '../../src/audit/random.ts';
 
 export interface BenchBrand {
   name: string;
@@ -68,16 +69,7 @@ export const TEXT_PART_SHARE = 1 / 3;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
-    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seededRandom };
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -136,7 +128,7 @@ function fill(template: string, slots: Record<string, string>): string {
 
 /** `count` probes the persona sent to the brand, one every few hours from `start`, at whole seconds. */
 export function planProbes(count: number, seed: number, start: Date, persona: BenchPersona): BenchProbe[] {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const spacing = (60 * 24 * HOUR) / Math.max(count, 1);
   return Array.from({ length: count }, (_, index) => {
     const scenario = pick(random, SCENARIOS);
@@ -161,7 +153,7 @@ export function generateReplies(options: {
   /** Share of messages with a plain-text alternative beside their HTML (default `TEXT_PART_SHARE`). */
   textShare?: number;
 }): GeneratedReply[] {
-  const random = seededRandom(options.seed ^ 0x5eed);
+  const random = mulberry32(options.seed ^ 0x5eed);
   const { brand, persona, probes } = options;
   const textShare = options.textShare ?? TEXT_PART_SHARE;
   const first = probes[0]?.sentAt.getTime() ?? Date.UTC(2026, 0, 5, 8);

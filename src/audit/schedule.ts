@@ -7,6 +7,7 @@
  * do not look mechanical. Scenarios and personas rotate so that a brand is not asked the
  * same question twice by the same persona while another combination remains.
  */
+import { mulberry32 } from './random.ts';
 import { DateTime, IANAZone } from 'luxon';
 
 /** Days (ISO weekdays, Monday = 1) and local hours, as the API writes a send window. */
@@ -314,17 +315,7 @@ export function withQuote(text: string, original: QuotedMessage, language: strin
   return `${text.trimEnd()}\n\n${intro}\n${quoted.join('\n')}\n`;
 }
 
-/** mulberry32: a tiny seeded generator, uniform in [0, 1); plenty for spreading send times. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { mulberry32 };
 
 /** FNV-1a, 32 bits: turns a seed and an id into a generator seed. */
 function hashString(text: string): number {

@@ -5,6 +5,7 @@
  * norms (4 h, 24 h) and of the 24-hour reminder, so that the figures a campaign measures
  * can be told in advance from the behaviours alone.
  */
+import { mulberry32 } from '../audit/random.ts';
 
 /** How an answer is written. */
 export interface AnswerStyle {
@@ -125,17 +126,5 @@ export function hoursIn(range: HourRange, draw: number): number {
   return Math.round((min + (max - min) * draw) * 100) / 100;
 }
 
-/**
- * A small seeded generator (mulberry32): the same seed draws the same delays, so a demo or
- * a benchmark is reproducible without sharing state between brands.
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded draws for the brands' delays: the same seed, the same demo. */
+export { mulberry32 as seededRandom };
