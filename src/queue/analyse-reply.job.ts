@@ -61,7 +61,9 @@ export async function enqueueAnalyses(queues: Queues, replyIds: string[]): Promi
     replyIds.map((replyId) => ({
       name: 'analyse',
       data: { replyId } satisfies AnalyseReplyJob,
-      opts: { ...JOB_OPTIONS['analyse-reply'], jobId: jobIds.analyseReply(replyId, ANALYSER_VERSION) },
+      // deduplicated while waiting or running, never blocked by a finished job kept in Redis:
+      // an answer whose analysis was lost or outdated can always be queued again
+      opts: { ...JOB_OPTIONS['analyse-reply'], deduplication: { id: jobIds.analyseReply(replyId, ANALYSER_VERSION) } },
     })),
   );
 }

@@ -9,6 +9,8 @@ import { createLogger } from '../../src/logger.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildProcessors, type BuiltProcessors } from '../../src/queue/processors.ts';
 import { requestSync } from '../../src/queue/queues.ts';
+import { enqueueMissingAnalyses } from '../../src/queue/analyse-reply.job.ts';
+import { ANALYSER_VERSION } from '../../src/audit/analyse.ts';
 import { startWorkers, type Workers } from '../../src/queue/worker.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createMailUser, type MailUser } from '../support/dovecot.ts';
@@ -183,6 +185,15 @@ describe('from a reply in the mailbox to the statistics', () => {
       inReplyTo: emailProbeId,
       text: 'Votre avis compte : notez la réponse de notre conseiller.',
     }), new Date(T0.getTime() + 26 * HOUR));
+    // a new analyser version: the sweep finds the answers it has not seen and analyses them again from their raw source
+    await t.db.pool.query(`update analyses set analyser_version = '0.0.1-old' where reply_id = $1`, [replyId]);
+    expect(await enqueueMissingAnalyses(t.db.pool, q.queues)).toBeGreaterThanOrEqual(1);
+    const versions = async () =>
+      (await t.db.pool.query('select analyser_version from analyses where reply_id = $1 order by analyser_version', [replyId])).rows.map((r) => r.analyser_version);
+    for (let waited = 0; (await versions()).length < 2 && waited < 30_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await versions()).toEqual(['0.0.1-old', ANALYSER_VERSION].sort());
+    expect((await api('GET', `/v1/replies/${replyId}`)).body.analysis.version).toBe(ANALYSER_VERSION);
+
     const second = await syncNow();
     expect(second.status === 'done' && second.folders.find((f: { path: string }) => f.path === 'INBOX')).toMatchObject({ fetched: 1, inserted: 1 });
     expect((await api('GET', `/v1/probes/${probe.id}`)).body.outcome).toMatchObject({ delayHours: 2, followUps: 1 });
