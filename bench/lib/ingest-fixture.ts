@@ -15,6 +15,7 @@ import { createPool, withTransaction, type Pool } from '../../src/db/pool.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
 import { insertSector } from '../../src/db/sectors.repo.ts';
 import { createLogger } from '../../src/logger.ts';
+import { PreparePool } from '../../src/mail/prepare-pool.ts';
 import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import type { PollDeps } from '../../src/queue/poll-mailbox.job.ts';
 import { createSecretBox } from '../../src/secrets.ts';
@@ -65,7 +66,10 @@ export async function openIngestBench(): Promise<IngestBench> {
     const connections = new ImapConnectionCache();
     undo.push(() => connections.close());
     const secretBox = createSecretBox(randomBytes(32));
-    const deps: PollDeps = { pool, redis, secretBox, logger: createLogger('silent'), connections, lockPrefix, maxMessageBytes: MAX_MESSAGE_BYTES };
+    // as the worker role runs it: parsing on a worker thread
+    const preparer = new PreparePool();
+    undo.push(() => preparer.close());
+    const deps: PollDeps = { pool, redis, secretBox, logger: createLogger('silent'), connections, preparer, lockPrefix, maxMessageBytes: MAX_MESSAGE_BYTES };
 
     return {
       dovecot,

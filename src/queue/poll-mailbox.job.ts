@@ -15,6 +15,7 @@ import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
 import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint } from '../db/folders.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import { loadMatchState, prepareMessage, storeBatch, type FetchedMessage, type MailboxMatchState, type PreparedMessage } from '../flow/ingest.ts';
+import type { PreparePool } from '../mail/prepare-pool.ts';
 import { ImapConnectionCache, type ImapConnection } from '../mail/imap-client.ts';
 import { discoverFolders, fetchNewMessages, folderStatus, type FetchedBatch, type SyncFolder } from '../mail/imap-sync.ts';
 import type { Logger } from '../logger.ts';
@@ -37,6 +38,8 @@ export interface PollDeps {
   lockPrefix: string;
   maxMessageBytes: number;
   batchSize?: number;
+  /** Parses on a worker thread when given (the worker role gives one); in this thread otherwise. */
+  preparer?: PreparePool;
   now?: () => Date;
   /** Called after each stored batch with the ids of the new replies (the analysis queue listens). */
   onReplies?: (replyIds: string[]) => Promise<void>;
@@ -135,7 +138,7 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
     const seen: number[] = [];
     const batches = fetchNewMessages(connection.client, folder.path, { fromUid: plan.fromUid, lastUid }, { maxBytes: deps.maxMessageBytes, batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE });
     const readAhead = () => {
-      const next = prepareBatch(batches, deps.maxMessageBytes);
+      const next = prepareBatch(batches, deps.maxMessageBytes, deps.preparer);
       // a failure there (a dropped connection) is met where it is awaited, never unhandled
       next.catch(() => {});
       return next;
@@ -191,11 +194,13 @@ async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => b
 async function prepareBatch(
   batches: AsyncGenerator<FetchedBatch>,
   maxBytes: number,
+  preparer: PreparePool | undefined,
 ): Promise<{ fetched: FetchedMessage[]; prepared: PreparedMessage[]; last: boolean } | null> {
   const next = await batches.next();
   if (next.done) return null;
   const { messages, last } = next.value;
-  return { fetched: messages, prepared: await Promise.all(messages.map((m) => prepareMessage(m, maxBytes))), last };
+  const prepared = preparer ? await preparer.prepare(messages, maxBytes) : await Promise.all(messages.map((m) => prepareMessage(m, maxBytes)));
+  return { fetched: messages, prepared, last };
 }
 
 /**

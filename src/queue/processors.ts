@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { ImapConnectionCache } from '../mail/imap-client.ts';
+import { PreparePool } from '../mail/prepare-pool.ts';
 import type { SecretBox } from '../secrets.ts';
 import { analyseReplyProcessor, enqueueAnalyses } from './analyse-reply.job.ts';
 import { pollMailboxProcessor } from './poll-mailbox.job.ts';
@@ -33,6 +34,7 @@ export interface BuiltProcessors {
 
 export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   const connections = new ImapConnectionCache(5 * 60_000, deps.logger);
+  const preparer = new PreparePool(deps.logger);
   return {
     processors: {
       'poll-mailbox': pollMailboxProcessor({
@@ -43,6 +45,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
         connections,
         lockPrefix: deps.config.queuePrefix,
         maxMessageBytes: deps.config.maxMessageBytes,
+        preparer,
         onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
       }),
       'analyse-reply': analyseReplyProcessor(deps.pool),
@@ -50,6 +53,9 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
     },
-    close: () => connections.close(),
+    close: async () => {
+      await connections.close();
+      await preparer.close();
+    },
   };
 }
