@@ -81,6 +81,10 @@ export const Mailbox = Type.Object(
       consecutiveFailures: Type.Integer(),
       folders: Type.Array(FolderState),
     }),
+    sendState: Type.Object(
+      { lastError: Nullable(Type.String()), lastErrorAt: Nullable(Timestamp) },
+      { description: 'the last sending fault (refused SMTP login, no SMTP settings); cleared by the next successful send' },
+    ),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

@@ -206,7 +206,12 @@ export async function failProbe(db: Queryable, probeId: string, error: string): 
  * alone: the mailbox still reads fine.
  */
 export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<void> {
-  await db.query('update mailboxes set last_error = $2, last_error_at = now() where id = $1', [mailboxId, error]);
+  await db.query('update mailboxes set send_error = $2, send_error_at = now() where id = $1', [mailboxId, error]);
+}
+
+/** The mailbox sent again: its sending fault is over. */
+export async function clearMailboxSendError(db: Queryable, mailboxId: string): Promise<void> {
+  await db.query('update mailboxes set send_error = null, send_error_at = null where id = $1 and send_error is not null', [mailboxId]);
 }
 
 /**

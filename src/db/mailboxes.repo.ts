@@ -53,6 +53,8 @@ export interface Mailbox {
   probeAddressPattern: string | null;
   enabled: boolean;
   syncState: MailboxSyncState;
+  /** The last sending fault (a refused SMTP login, no SMTP settings); cleared by the next successful send. */
+  sendState: { lastError: string | null; lastErrorAt: Date | null };
   createdAt: Date;
   updatedAt: Date;
 }
@@ -112,6 +114,8 @@ interface MailboxRow {
   last_error: string | null;
   last_error_at: Date | null;
   consecutive_failures: number;
+  send_error: string | null;
+  send_error_at: Date | null;
   folders: Array<{
     path: string;
     special_use: string | null;
@@ -163,6 +167,7 @@ function toMailbox(row: MailboxRow): Mailbox {
       consecutiveFailures: row.consecutive_failures,
       folders,
     },
+    sendState: { lastError: row.send_error, lastErrorAt: row.send_error_at },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -265,12 +270,14 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
     });
   }
   const set = setClause(flat, MAILBOX_COLUMNS, 2);
-  // New connection settings deserve a fresh start: forget the failure streak.
+  // New connection settings deserve a fresh start: forget the failure streak, the sending fault.
   const connectionChanged = patch.imap !== undefined;
-  if (set || connectionChanged) {
+  const sendingChanged = patch.smtp !== undefined;
+  if (set || connectionChanged || sendingChanged) {
     await db.query(
       `update mailboxes set ${set ? `${set.sql}, ` : ''}updated_at = now()
          ${connectionChanged ? ', consecutive_failures = 0, last_error = null, last_error_at = null' : ''}
+         ${sendingChanged ? ', send_error = null, send_error_at = null' : ''}
        where id = $1`,
       [id, ...(set?.values ?? [])],
     );

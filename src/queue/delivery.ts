@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { messageIdKey } from '../audit/match.ts';
-import { recordMailboxSendError } from '../db/campaign-schedule.repo.ts';
+import { clearMailboxSendError, recordMailboxSendError } from '../db/campaign-schedule.repo.ts';
 import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
@@ -192,7 +192,9 @@ export async function deliverOnce<T extends { messageId: string | null }>(
     claimed = item.resumed ?? (await item.claim(newMessageId(item.personaAddress ?? mailbox.address)));
     if (!claimed) return null;
     const message = await item.compose(claimed, mailbox);
-    return await sendOnce({ message, mailbox, resumed: item.resumed !== null }, (sent) => inTransaction(db, () => item.record(sent)), timing, log);
+    const sent = await sendOnce({ message, mailbox, resumed: item.resumed !== null }, (s) => inTransaction(db, () => item.record(s)), timing, log);
+    await clearMailboxSendError(db, item.mailboxId);
+    return sent;
   } catch (err) {
     const failure = judgeFailure(err, run.job);
     if (failure.mailboxFault) {

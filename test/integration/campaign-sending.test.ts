@@ -759,9 +759,11 @@ describe('a mailbox that cannot send', () => {
 
     const mailbox = await until('the refusal recorded on the mailbox', async () => {
       const m = await findMailbox(t.db.pool, locked.body.id);
-      return m?.syncState.lastError ? m : null;
+      return m?.sendState.lastError ? m : null;
     });
-    expect(mailbox.syncState.lastError).toMatch(/535/);
+    expect(mailbox.sendState.lastError).toMatch(/535/);
+    // a successful IMAP poll would clear the sync error, never the sending fault
+    expect(mailbox.syncState.lastError).toBeNull();
     await sleep(500);
     const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
     expect(job.attemptsMade).toBe(0);
