@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findCampaign } from '../db/campaigns.repo.ts';
-import { findOutcome } from '../db/outcomes.repo.ts';
+import { findOutcome, findOutcomes } from '../db/outcomes.repo.ts';
 import { findMailbox } from '../db/mailboxes.repo.ts';
 import { findProbe, insertProbe, listProbes, type ProbeStatus } from '../db/probes.repo.ts';
 import { listMessages } from '../db/messages.repo.ts';
@@ -17,7 +17,7 @@ import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import { enqueueSendProbes } from '../queue/send-probe.job.ts';
 import { requestReminder } from '../queue/send-reminder.job.ts';
 import type { RouteOptions } from './app.ts';
-import { OutcomeSchema, presentOutcome } from './outcome-schema.ts';
+import { presentOutcome } from './outcome-schema.ts';
 import { found, unprocessable } from './problem.ts';
 import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
 
@@ -95,8 +95,14 @@ export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     async (request) => {
       const { campaignId, brandId, mailboxId, status } = request.query;
       const page = await listProbes(db, request.query, { campaignId, brandId, mailboxId, status: status as ProbeStatus | undefined });
-      const outcomes = await Promise.all(page.items.map((p) => findOutcome(db, p.id)));
-      return { ...page, items: page.items.map((p, i) => ({ ...p, outcome: outcomes[i] ? presentOutcome(outcomes[i]!) : null })) };
+      const outcomes = await findOutcomes(db, page.items.map((p) => p.id));
+      return {
+        ...page,
+        items: page.items.map((p) => {
+          const outcome = outcomes.get(p.id);
+          return { ...p, outcome: outcome ? presentOutcome(outcome) : null };
+        }),
+      };
     },
   );
 

@@ -35,8 +35,6 @@ export class ApiProblem extends Error {
 }
 
 export const notFound = (what: string, id: string) => new ApiProblem(404, 'Not Found', `${what} ${id} does not exist`);
-export const badRequest = (detail: string, errors?: FieldError[]) =>
-  new ApiProblem(400, 'Bad Request', detail, errors ? { errors } : {});
 export const conflict = (detail: string, extra: Record<string, unknown> = {}) => new ApiProblem(409, 'Conflict', detail, extra);
 export const unprocessable = (detail: string, errors?: FieldError[]) =>
   new ApiProblem(422, 'Unprocessable Content', detail, errors ? { errors } : {});

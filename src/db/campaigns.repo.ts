@@ -181,13 +181,4 @@ export async function updateCampaign(db: Queryable, id: string, patch: CampaignP
   return findCampaign(db, id);
 }
 
-export async function setCampaignStatus(db: Queryable, id: string, status: CampaignStatus): Promise<void> {
-  await db.query(
-    `update campaigns set status = $2, updated_at = now(),
-            closed_at = case when $2 = 'closed' then coalesce(closed_at, now()) else null end
-      where id = $1`,
-    [id, status],
-  );
-}
-
 export const deleteCampaign = (db: Queryable, id: string) => deleteById(db, 'campaigns', id);

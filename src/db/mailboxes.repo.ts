@@ -83,7 +83,9 @@ export interface MailboxPatch {
   enabled?: boolean | undefined;
 }
 
+/** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
 export interface MailboxCredentials {
+  mailbox: Mailbox;
   imap: ServerSettings & { sealedPassword: string };
   smtp: (ServerSettings & { sealedPassword: string }) | null;
 }
@@ -232,6 +234,7 @@ export async function findMailboxCredentials(db: Queryable, id: string): Promise
   if (!row) return null;
   const box = toMailbox(row);
   return {
+    mailbox: box,
     imap: { ...box.imap, sealedPassword: row.imap_password_enc },
     smtp: box.smtp && row.smtp_password_enc !== null ? { ...box.smtp, sealedPassword: row.smtp_password_enc } : null,
   };

@@ -39,33 +39,12 @@ export interface NewMessage {
   oversize: boolean;
 }
 
-export interface StoredMessage {
+/** A stored message as the API and the flows read it: what was stored, without the raw source. */
+export type StoredMessage = Omit<NewMessage, 'sourceSha256' | 'sourceGz' | 'fromAddress' | 'fromName'> & {
   id: string;
-  mailboxId: string;
-  folder: string;
-  uidValidity: number;
-  uid: number;
-  messageId: string | null;
-  size: number;
   from: { address: string | null; name: string | null };
-  to: string[];
-  cc: string[];
-  subject: string | null;
-  receivedAt: Date;
-  dateHeader: Date | null;
-  inReplyTo: string[];
-  references: string[];
-  kind: MessageKind;
-  signals: string[];
-  language: string | null;
-  replyText: string | null;
-  signature: string | null;
-  probeId: string | null;
-  match: MessageMatch | null;
-  parseError: string | null;
-  oversize: boolean;
   createdAt: Date;
-}
+};
 
 interface MessageRow {
   id: string;
@@ -247,11 +226,6 @@ export async function relocateMessages(
 export async function findMessage(db: Queryable, id: string): Promise<StoredMessage | null> {
   const { rows } = await db.query<MessageRow>(`select ${COLUMNS} from messages where id = $1`, [id]);
   return rows[0] ? toStoredMessage(rows[0]) : null;
-}
-
-export async function findMessageSource(db: Queryable, id: string): Promise<Buffer | null> {
-  const { rows } = await db.query<{ source_gz: Buffer | null }>('select source_gz from messages where id = $1', [id]);
-  return rows[0]?.source_gz ?? null;
 }
 
 export interface MessageFilter {

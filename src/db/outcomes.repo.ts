@@ -67,9 +67,17 @@ interface OutcomeRow {
 }
 
 export async function findOutcome(db: Queryable, probeId: string): Promise<StoredOutcome | null> {
-  const { rows } = await db.query<OutcomeRow>('select * from outcomes where probe_id = $1', [probeId]);
-  const r = rows[0];
-  if (!r) return null;
+  return (await findOutcomes(db, [probeId])).get(probeId) ?? null;
+}
+
+/** The outcomes of several probes in one query (a page of probes), by probe id. */
+export async function findOutcomes(db: Queryable, probeIds: string[]): Promise<Map<string, StoredOutcome>> {
+  if (probeIds.length === 0) return new Map();
+  const { rows } = await db.query<OutcomeRow & { probe_id: string }>('select * from outcomes where probe_id = any($1::uuid[])', [probeIds]);
+  return new Map(rows.map((r) => [r.probe_id, toStoredOutcome(r)]));
+}
+
+function toStoredOutcome(r: OutcomeRow): StoredOutcome {
   return {
     acknowledgedAt: r.acknowledged_at,
     ackDelayHours: r.ack_delay_hours,

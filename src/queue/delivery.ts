@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { messageIdKey } from '../audit/match.ts';
 import { clearMailboxSendError, recordMailboxSendError } from '../db/campaign-schedule.repo.ts';
-import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
+import { findMailboxCredentials } from '../db/mailboxes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { appendToSent, findInSent } from '../mail/sent-folder.ts';
@@ -70,8 +70,9 @@ export interface SendingMailbox {
 
 /** The mailbox's address, persona and opened logins; a mailbox without SMTP settings is a fault of the mailbox. */
 export async function sendingMailbox(db: Queryable, secretBox: SecretBox, mailboxId: string): Promise<SendingMailbox> {
-  const [mailbox, credentials] = await Promise.all([findMailbox(db, mailboxId), findMailboxCredentials(db, mailboxId)]);
-  if (!mailbox || !credentials) throw new UnrecoverableError(`mailbox ${mailboxId} does not exist`);
+  const credentials = await findMailboxCredentials(db, mailboxId);
+  if (!credentials) throw new UnrecoverableError(`mailbox ${mailboxId} does not exist`);
+  const { mailbox } = credentials;
   if (!credentials.smtp) throw new MailboxFaultError(`mailbox ${mailbox.label} has no SMTP settings`);
   const { sealedPassword: smtpSealed, ...smtp } = credentials.smtp;
   const { sealedPassword: imapSealed, ...imap } = credentials.imap;

@@ -11,7 +11,7 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isPermanentImapError, nextPollDelayMs } from '../audit/backoff.ts';
 import { advanceCheckpoint, planSync, type SyncCheckpoint } from '../audit/sync-plan.ts';
-import { findMailbox, findMailboxCredentials } from '../db/mailboxes.repo.ts';
+import { findMailboxCredentials } from '../db/mailboxes.repo.ts';
 import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint } from '../db/folders.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import { loadMatchState, prepareMessage, storeBatch, type FetchedMessage, type MailboxMatchState, type PreparedMessage } from '../flow/ingest.ts';
@@ -104,12 +104,9 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
 }
 
 async function syncFolders(deps: PollDeps, mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
-  const [mailbox, credentials, checkpoints] = await Promise.all([
-    findMailbox(deps.pool, mailboxId),
-    findMailboxCredentials(deps.pool, mailboxId),
-    listFolderCheckpoints(deps.pool, mailboxId),
-  ]);
-  if (!mailbox || !credentials) throw new Error('the mailbox was deleted during the poll');
+  const [credentials, checkpoints] = await Promise.all([findMailboxCredentials(deps.pool, mailboxId), listFolderCheckpoints(deps.pool, mailboxId)]);
+  if (!credentials) throw new Error('the mailbox was deleted during the poll');
+  const { mailbox } = credentials;
   const settings = { ...credentials.imap, password: deps.secretBox.open(credentials.imap.sealedPassword) };
   let connection = await deps.connections.acquire(mailboxId, settings);
   const folders = await foldersToSync(connection, mailbox.extraFolders);

@@ -171,6 +171,11 @@ describe('from a reply in the mailbox to the statistics', () => {
       delayP90Hours: 4.7,
     });
 
+    // the list of probes carries each probe's outcome
+    const listed = await api('GET', `/v1/probes?campaignId=${campaignId}`);
+    const delays = Object.fromEntries(listed.body.items.map((p: { id: string; outcome: { delayHours: number } | null }) => [p.id, p.outcome?.delayHours]));
+    expect(delays).toEqual({ [probe.id]: 2, [webform.id]: 5 });
+
     // taking the message back out of the probe puts it back in the queue and the outcome follows
     await api('POST', `/v1/messages/${queue.body.items[0].id}/assign`, { probeId: null });
     expect((await api('GET', `/v1/probes/${webform.id}`)).body.outcome).toMatchObject({ answeredAt: null });
