@@ -26,6 +26,8 @@ const EnvSchema = Type.Object({
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
+  SONDE_TRUST_PROXY: Type.Boolean({ default: false }),
+  SONDE_SESSION_HOURS: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
 type Env = Static<typeof EnvSchema>;
@@ -47,6 +49,10 @@ export interface Config {
   workerConcurrency: number;
   rateLimitPerMinute: number;
   closeAfterDays: number;
+  /** Trust `X-Forwarded-Proto` from a TLS-terminating proxy: the dashboard's cookies are then `Secure` behind it. */
+  trustProxy: boolean;
+  /** How long a dashboard sign-in lasts. */
+  sessionHours: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -84,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    trustProxy: parsed.SONDE_TRUST_PROXY,
+    sessionHours: parsed.SONDE_SESSION_HOURS,
     logLevel: parsed.LOG_LEVEL,
   };
 }

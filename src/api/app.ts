@@ -29,6 +29,7 @@ import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -42,6 +43,8 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
+  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey'>;
 }
 
 export type App = FastifyInstance;
@@ -100,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     { prefix: '/v1' },
   );
+  // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
+  await app.register(dashboardPlugin, { deps: { pool: deps.pool, adminKey: deps.adminKey, ...deps.dashboard } });
   return app;
 }
 
