@@ -14,7 +14,7 @@ import { computeStats, type StatsFilter } from '../../db/stats.repo.ts';
 import { delayHistogramSvg, responseRateByBrandSvg, weeklySeriesSvg } from '../charts.ts';
 import { html, type Html } from '../html.ts';
 import { t as reportStrings } from '../i18n.ts';
-import { DAY, UUID, figure, headlineFigures, period, queryString, statusBadge } from './components.ts';
+import { DAY, UUID, figure, headlineFigures, normLabel, period, queryString, statusBadge } from './components.ts';
 import { pageContext, type PageContext } from './context.ts';
 import { renderPage } from './layout.ts';
 import type { PageDeps } from './plugin.ts';
@@ -167,7 +167,7 @@ function sectorTable(ctx: PageContext, campaignId: string, sector: SectorRanking
       <thead><tr>
         <th scope="col" class="num">${t.rank}</th><th scope="col">${t.brand}</th><th scope="col" class="num">${t.note}</th>
         <th scope="col" class="num">${m.probes}</th><th scope="col" class="num">${m.responseRate}</th><th scope="col" class="num">${m.responseRateAfterReminder}</th>
-        ${firstNorm !== undefined ? html`<th scope="col" class="num">${m.withinNorm(ctx.fmt.hours(firstNorm))}</th>` : null}
+        ${firstNorm !== undefined ? html`<th scope="col" class="num">${m.withinNorm(normLabel(ctx, firstNorm))}</th>` : null}
         <th scope="col" class="num">${m.delayP50Hours}</th><th scope="col" class="num">${m.ackRate}</th><th scope="col" class="num">${m.spellingErrorRate}</th>
       </tr></thead>
       <tbody>

@@ -39,7 +39,7 @@ export function headlineFigures(ctx: PageContext, m: StatsMetrics, norms: readon
     [t.answered, 'answered', 'count', m.answered],
     [t.responseRate, 'responseRate', 'rate', m.responseRate],
     [t.responseRateAfterReminder, 'responseRateAfterReminder', 'rate', m.responseRateAfterReminder],
-    ...norms.map((norm): [string, string, Kind, number | null] => [t.withinNorm(ctx.fmt.hours(norm)), `withinNorm.${norm}`, 'rate', m.withinNorm[String(norm)] ?? null]),
+    ...norms.map((norm): [string, string, Kind, number | null] => [t.withinNorm(normLabel(ctx, norm)), `withinNorm.${norm}`, 'rate', m.withinNorm[String(norm)] ?? null]),
     [t.delayP50Hours, 'delayP50Hours', 'hours', m.delayP50Hours],
     [t.delayP90Hours, 'delayP90Hours', 'hours', m.delayP90Hours],
     [t.ackRate, 'ackRate', 'rate', m.ackRate],
@@ -74,3 +74,6 @@ export function queryString(filters: Record<string, string | undefined>): string
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A norm as people say it: "4 h", "0,05 h". */
+export const normLabel = (ctx: PageContext, hours: number) => `${ctx.fmt.number(hours, Number.isInteger(hours) ? 0 : 2)}\u00a0h`;

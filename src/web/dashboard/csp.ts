@@ -38,11 +38,15 @@ export function contentSecurityPolicy(kind: PolicyKind, styleHashes: readonly st
   ].join('; ');
 }
 
-/** The `sha256-…` sources of the `<style>` elements of a page. */
+/**
+ * The `sha256-…` sources of the `<style>` elements of a page, hashed as the browser reads
+ * them: in SVG a `<![CDATA[…]]>` section is text, its markers are not.
+ */
 export function styleElementHashes(page: string): string[] {
   const hashes = new Set<string>();
   for (const match of page.matchAll(/<style(?:\s[^>]*)?>([\s\S]*?)<\/style>/gi)) {
-    hashes.add(`sha256-${createHash('sha256').update(match[1] ?? '', 'utf8').digest('base64')}`);
+    const text = (match[1] ?? '').replace(/<!\[CDATA\[|\]\]>/g, '');
+    hashes.add(`sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`);
   }
   return [...hashes];
 }
