@@ -14,6 +14,7 @@ import { computeStats, type StatsFilter } from '../../db/stats.repo.ts';
 import { delayHistogramSvg, responseRateByBrandSvg, weeklySeriesSvg } from '../charts.ts';
 import { html, type Html } from '../html.ts';
 import { t as reportStrings } from '../i18n.ts';
+import { cachedChart } from './chart-cache.ts';
 import { DAY, UUID, figure, headlineFigures, normLabel, period, queryString, statusBadge } from './components.ts';
 import { pageContext, type PageContext } from './context.ts';
 import { renderPage } from './layout.ts';
@@ -94,26 +95,23 @@ export const campaignPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app,
     const brands = (ranking?.sectors ?? []).flatMap((s) => s.ranking);
     const query = queryString({ ...filters });
 
+    const histogram = (Object.keys(r.histogram) as (keyof typeof r.histogram)[]).map((bucket) => ({ label: r.histogram[bucket], count: whole.delayHistogram[bucket], muted: bucket === 'noAnswer' }));
+    const rates = brands.map((b) => ({ brandId: b.brand.id, brandName: b.brand.name, rate: b.metrics.responseRate }));
+    const weeks = (whole.series ?? []).map((w) => ({ week: w.week, probes: w.probes, rate: w.responseRateAfterReminder, delayP50Hours: w.delayP50Hours }));
+    const weekLabels = { probesLabel: ctx.t.metrics.probes, rateLabel: ctx.t.metrics.responseRateAfterReminder };
     const charts = html`<div class="charts">
       <figure>
         <figcaption>${t.delayChart}</figcaption>
-        ${delayHistogramSvg(
-          (Object.keys(r.histogram) as (keyof typeof r.histogram)[]).map((bucket) => ({ label: r.histogram[bucket], count: whole.delayHistogram[bucket], muted: bucket === 'noAnswer' })),
-          { title: t.delayChart, format: ctx.fmt, width: 520, height: 260 },
-        )}
+        ${cachedChart('delays', [ctx.lang, t.delayChart, histogram], () => delayHistogramSvg(histogram, { title: t.delayChart, format: ctx.fmt, width: 520, height: 260 }))}
       </figure>
       <figure>
         <figcaption>${t.brandChart}</figcaption>
-        ${responseRateByBrandSvg(
-          brands.map((b) => ({ brandId: b.brand.id, brandName: b.brand.name, rate: b.metrics.responseRate })),
-          { title: t.brandChart, format: ctx.fmt, width: 520 },
-        )}
+        ${cachedChart('rates', [ctx.lang, t.brandChart, rates], () => responseRateByBrandSvg(rates, { title: t.brandChart, format: ctx.fmt, width: 520 }))}
       </figure>
       <figure>
         <figcaption>${t.weeklyChart}</figcaption>
-        ${weeklySeriesSvg(
-          (whole.series ?? []).map((w) => ({ week: w.week, probes: w.probes, rate: w.responseRateAfterReminder, delayP50Hours: w.delayP50Hours })),
-          { title: t.weeklyChart, format: ctx.fmt, width: 520, height: 260, probesLabel: ctx.t.metrics.probes, rateLabel: ctx.t.metrics.responseRateAfterReminder },
+        ${cachedChart('weeks', [ctx.lang, t.weeklyChart, weekLabels, weeks], () =>
+          weeklySeriesSvg(weeks, { title: t.weeklyChart, format: ctx.fmt, width: 520, height: 260, ...weekLabels }),
         )}
       </figure>
     </div>`;
