@@ -29,6 +29,8 @@ import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { reportRoutes } from './report.routes.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -42,6 +44,8 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** Renders PDF reports; the process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer;
 }
 
 export type App = FastifyInstance;
@@ -97,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { deps });
       await v1.register(rankingRoutes, { deps });
       await v1.register(campaignLifecycleRoutes, { deps });
+      await v1.register(reportRoutes, { deps });
     },
     { prefix: '/v1' },
   );
