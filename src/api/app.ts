@@ -30,6 +30,8 @@ import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
+import { reportRoutes } from './report.routes.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -45,6 +47,8 @@ export interface AppDeps {
   queues?: Queues;
   /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
   dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey'>;
+  /** Renders PDF reports; the process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer;
 }
 
 export type App = FastifyInstance;
@@ -100,6 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { deps });
       await v1.register(rankingRoutes, { deps });
       await v1.register(campaignLifecycleRoutes, { deps });
+      await v1.register(reportRoutes, { deps });
     },
     { prefix: '/v1' },
   );

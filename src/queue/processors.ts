@@ -48,7 +48,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
         preparer,
         onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
       }),
-      'analyse-reply': analyseReplyProcessor(deps.pool),
+      'analyse-reply': analyseReplyProcessor(deps.pool, { dkim: { timeoutMs: deps.config.dkimTimeoutMs } }),
       'send-probe': sendProbeProcessor(deps, deps.timing),
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
