@@ -46,7 +46,7 @@ export interface AppDeps {
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
   /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
-  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey'>;
+  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey' | 'pdfRenderer'>;
   /** Renders PDF reports; the process's shared Chromium renderer when absent. */
   pdfRenderer?: PdfRenderer;
 }
@@ -109,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     { prefix: '/v1' },
   );
   // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
-  await app.register(dashboardPlugin, { deps: { pool: deps.pool, adminKey: deps.adminKey, ...deps.dashboard } });
+  await app.register(dashboardPlugin, { deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, ...deps.dashboard } });
   return app;
 }
 

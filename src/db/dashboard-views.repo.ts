@@ -1,7 +1,6 @@
 /**
  * Reads the dashboard's pages need beyond the API's: a brand's probes in a campaign with
- * their threads and reminders, the probes an unmatched message most likely answers, and a
- * message's raw source for the safe mail view.
+ * their threads and reminders, and the probes an unmatched message most likely answers.
  */
 import type { ProbeStatus } from './probes.repo.ts';
 import type { MessageKind } from './messages.repo.ts';
@@ -171,10 +170,4 @@ export async function listLikelyProbes(db: Queryable, messageIds: readonly strin
     sentAt: r.sent_at,
     domainMatch: r.domain_match,
   }));
-}
-
-/** The stored raw message, gzip-compressed as kept; null when the message is unknown or has none. */
-export async function findMessageSourceGz(db: Queryable, messageId: string): Promise<Buffer | null> {
-  const { rows } = await db.query<{ source_gz: Buffer | null }>('select source_gz from messages where id = $1', [messageId]);
-  return rows[0]?.source_gz ?? null;
 }

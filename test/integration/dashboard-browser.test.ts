@@ -21,6 +21,7 @@ import { buildProcessors, type BuiltProcessors } from '../../src/queue/processor
 import { requestSync } from '../../src/queue/queues.ts';
 import { startWorkers, type Workers } from '../../src/queue/worker.ts';
 import { createFormatter } from '../../src/web/format.ts';
+import { closePdfRenderers } from '../../src/web/pdf.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createMailUser, type MailUser } from '../support/dovecot.ts';
 import { hostileReplySource } from '../support/hostile-mail.ts';
@@ -161,6 +162,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  await closePdfRenderers();
   await workers?.close();
   await built?.close();
   await pollEvents?.close();
@@ -266,6 +268,15 @@ describe('the dashboard in Chromium', () => {
     expect(forged.status()).toBe(403);
     expect((await api('GET', `/v1/messages/${ids.unmatched}`)).body.probeId).toBeNull();
 
+    // the report and its PDF, read with the session cookie
+    await page.goto(`${base}/campaigns/${ids.campaign}`);
+    await Promise.all([page.waitForURL(`${base}/campaigns/${ids.campaign}/report`), page.click('a:has-text("Rapport (HTML)")')]);
+    await expect(page.locator('body').textContent()).resolves.toContain('Énergie Gamma');
+    const pdf = await context.request.get(`${base}/campaigns/${ids.campaign}/report?format=pdf&brandId=${ids.brands[0]}`);
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()['content-type']).toBe('application/pdf');
+    expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+
     await page.goto(`${base}/mailboxes`);
     await expect(page.locator('tbody tr').count()).resolves.toBe(1);
     await page.goto(`${base}/campaigns/${ids.campaign}/brands/${ids.brands[0]}`);
@@ -338,6 +349,7 @@ describe('the dashboard in Chromium', () => {
       `/campaigns/${ids.campaign}/brands/${ids.brands[2]}`,
       `/replies/${ids.spellingReply}`,
       `/replies/${ids.hostileReply}`,
+      `/campaigns/${ids.campaign}/report?brandId=${ids.brands[0]}`,
       '/review',
       '/mailboxes',
     ];

@@ -4,11 +4,12 @@
  * `<style>` elements the charting library writes into its SVG are allowed one by one by
  * their hash; images only from the service or `data:`; no page may be framed. The safe mail
  * view, framed by the reply page in a sandbox, allows nothing but inline styles and
- * `data:` images (the inline `cid:` parts): a remote resource is never fetched.
+ * `data:` images (the inline `cid:` parts): a remote resource is never fetched. The report,
+ * a self-contained printable page, has the report route's policy.
  */
 import { createHash } from 'node:crypto';
 
-export type PolicyKind = 'page' | 'mail';
+export type PolicyKind = 'page' | 'mail' | 'report';
 
 export function contentSecurityPolicy(kind: PolicyKind, styleHashes: readonly string[] = []): string {
   if (kind === 'mail') {
@@ -22,6 +23,10 @@ export function contentSecurityPolicy(kind: PolicyKind, styleHashes: readonly st
       "base-uri 'none'",
       'sandbox',
     ].join('; ');
+  }
+  if (kind === 'report') {
+    // the printable report: self-contained, styles inline, images as data: URIs, nothing fetched
+    return ["default-src 'none'", 'img-src data:', "style-src 'unsafe-inline'", "form-action 'none'", "frame-ancestors 'none'", "base-uri 'none'"].join('; ');
   }
   const styles = ["'self'", ...styleHashes.map((h) => `'${h}'`)].join(' ');
   return [

@@ -43,6 +43,8 @@ import { brandPages } from './brand.pages.ts';
 import { replyPages } from './reply.pages.ts';
 import { reviewPages } from './review.pages.ts';
 import { mailboxPages } from './mailboxes.pages.ts';
+import { reportPages } from './report.pages.ts';
+import type { PdfRenderer } from '../pdf.ts';
 
 export interface DashboardDeps {
   pool: Pool;
@@ -53,6 +55,8 @@ export interface DashboardDeps {
   trustProxy?: boolean | undefined;
   /** How long a sign-in lasts (`SONDE_SESSION_HOURS`). */
   sessionHours?: number | undefined;
+  /** Renders the reports' PDF; the process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer | undefined;
 }
 
 /** What the page modules receive. */
@@ -218,4 +222,5 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
   await app.register(replyPages, { deps: pageDeps });
   await app.register(reviewPages, { deps: pageDeps });
   await app.register(mailboxPages, { deps: pageDeps });
+  await app.register(reportPages, { deps: { ...pageDeps, pdfRenderer: deps.pdfRenderer } });
 };

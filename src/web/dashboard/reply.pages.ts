@@ -15,9 +15,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReplyAnalysis } from '../../audit/analyse.ts';
 import { CRITERIA, CRITERION_MAX, type CriterionId, type ReplyScore } from '../../audit/score.ts';
 import { findCampaign } from '../../db/campaigns.repo.ts';
-import { findMessageSourceGz } from '../../db/dashboard-views.repo.ts';
 import { findMessage, type StoredMessage } from '../../db/messages.repo.ts';
 import { findProbe } from '../../db/probes.repo.ts';
+import { findMessageSource } from '../../db/report.repo.ts';
 import { findLatestAnalysis, findReply } from '../../db/reply-views.repo.ts';
 import { evaluateReply, type CriterionOverrides } from '../../flow/evaluate-reply.ts';
 import { scoreOfReply } from '../../flow/score-reply.ts';
@@ -118,9 +118,9 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
 
   async function rawSource(id: string): Promise<Buffer> {
     if (!UUID.test(id)) throw new WebError(404);
-    const gz = await findMessageSourceGz(pool, id);
-    if (!gz) throw new WebError(404);
-    return gunzipAsync(gz);
+    const stored = await findMessageSource(pool, id);
+    if (!stored?.sourceGz) throw new WebError(404);
+    return gunzipAsync(stored.sourceGz);
   }
 };
 
