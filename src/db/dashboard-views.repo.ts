@@ -1,61 +1,9 @@
 /**
- * Reads the dashboard's pages need beyond the API's: a brand's probes in a campaign with
- * their threads and reminders, and the probes an unmatched message most likely answers.
+ * Reads the dashboard's pages need beyond the API's and the report's: the replies of a page of
+ * probes (without their raw sources), and the probes an unmatched message most likely answers.
  */
-import type { ProbeStatus } from './probes.repo.ts';
 import type { MessageKind } from './messages.repo.ts';
 import type { Queryable } from './pool.ts';
-
-export interface ProbeLine {
-  id: string;
-  status: ProbeStatus;
-  channel: 'email' | 'webform';
-  recipient: string | null;
-  subject: string | null;
-  scheduledAt: Date | null;
-  sentAt: Date | null;
-  scenarioName: string | null;
-  mailboxLabel: string;
-  error: string | null;
-}
-
-/** A brand's probes in a campaign, in sending order (the planned ones last, by schedule). */
-export async function listBrandProbes(db: Queryable, campaignId: string, brandId: string, limit = 500): Promise<ProbeLine[]> {
-  const { rows } = await db.query<{
-    id: string;
-    status: ProbeStatus;
-    channel: 'email' | 'webform';
-    recipient: string | null;
-    subject: string | null;
-    scheduled_at: Date | null;
-    sent_at: Date | null;
-    scenario_name: string | null;
-    mailbox_label: string;
-    error: string | null;
-  }>(
-    `select p.id, p.status, p.channel, p.recipient, p.subject, p.scheduled_at, p.sent_at, p.error,
-            s.name as scenario_name, mb.label as mailbox_label
-       from probes p
-       join mailboxes mb on mb.id = p.mailbox_id
-       left join scenarios s on s.id = p.scenario_id
-      where p.campaign_id = $1 and p.brand_id = $2
-      order by p.sent_at nulls last, p.scheduled_at nulls last, p.id
-      limit $3`,
-    [campaignId, brandId, limit],
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    status: r.status,
-    channel: r.channel,
-    recipient: r.recipient,
-    subject: r.subject,
-    scheduledAt: r.scheduled_at,
-    sentAt: r.sent_at,
-    scenarioName: r.scenario_name,
-    mailboxLabel: r.mailbox_label,
-    error: r.error,
-  }));
-}
 
 export interface ThreadReply {
   id: string;
@@ -97,23 +45,6 @@ export async function listProbeReplies(db: Queryable, probeIds: readonly string[
     subject: r.subject,
     from: r.from_address,
   }));
-}
-
-export interface ReminderLine {
-  probeId: string;
-  seq: number;
-  status: string;
-  dueAt: Date;
-  sentAt: Date | null;
-}
-
-export async function listProbeReminders(db: Queryable, probeIds: readonly string[]): Promise<ReminderLine[]> {
-  if (probeIds.length === 0) return [];
-  const { rows } = await db.query<{ probe_id: string; seq: number; status: string; due_at: Date; sent_at: Date | null }>(
-    'select probe_id, seq, status, due_at, sent_at from reminders where probe_id = any ($1::uuid[]) order by probe_id, seq',
-    [probeIds],
-  );
-  return rows.map((r) => ({ probeId: r.probe_id, seq: r.seq, status: r.status, dueAt: r.due_at, sentAt: r.sent_at }));
 }
 
 export interface LikelyProbe {

@@ -5,14 +5,13 @@
  * page.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { DateTime } from 'luxon';
 import { findBrand } from '../../db/brands.repo.ts';
 import { findCampaign } from '../../db/campaigns.repo.ts';
-import { listBrandProbes, listProbeReminders, listProbeReplies, type ProbeLine, type ReminderLine, type ThreadReply } from '../../db/dashboard-views.repo.ts';
-import { findOutcomes, type StoredOutcome } from '../../db/outcomes.repo.ts';
+import { listProbeReplies, type ThreadReply } from '../../db/dashboard-views.repo.ts';
+import { listReportProbes, listReportReminders, type ReportProbe, type ReportReminder } from '../../db/report.repo.ts';
 import { computeStats } from '../../db/stats.repo.ts';
 import { html, type Html } from '../html.ts';
-import { parseFilters } from './campaigns.pages.ts';
+import { parseFilters, statsFilter } from './campaigns.pages.ts';
 import { UUID, figure, headlineFigures, queryString } from './components.ts';
 import { pageContext, type PageContext } from './context.ts';
 import { renderPage } from './layout.ts';
@@ -28,13 +27,12 @@ export const brandPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
     const [campaign, brand] = await Promise.all([findCampaign(pool, id), findBrand(pool, brandId)]);
     if (!campaign || !brand || !campaign.brandIds.includes(brand.id)) throw new WebError(404);
     const filters = parseFilters(request.query);
-    const day = (value: string | undefined) => (value ? DateTime.fromISO(value, { zone: campaign.timezone }).startOf('day').toJSDate() : undefined);
     const [stats, probes] = await Promise.all([
-      computeStats(pool, { filter: { campaignId: id, brandId, from: day(filters.from), to: day(filters.to) }, groupBy: null, series: null }),
-      listBrandProbes(pool, id, brandId),
+      computeStats(pool, { filter: { ...statsFilter(id, filters, campaign.timezone), brandId }, groupBy: null, series: null }),
+      listReportProbes(pool, id, brandId),
     ]);
     const ids = probes.map((p) => p.id);
-    const [outcomes, replies, reminders] = await Promise.all([findOutcomes(pool, ids), listProbeReplies(pool, ids), listProbeReminders(pool, ids)]);
+    const [replies, reminders] = await Promise.all([listProbeReplies(pool, ids), listReportReminders(pool, ids)]);
     const ctx = pageContext(request, reply, deps.context, campaign.timezone);
     const t = ctx.t.brand;
     const repliesOf = group(replies, (r) => r.probeId);
@@ -49,7 +47,7 @@ export const brandPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
       <h2>${t.figures}</h2>
       ${headlineFigures(ctx, stats.rows[0]!, stats.norms)}
       <h2>${t.probes}</h2>
-      ${probes.length === 0 ? html`<p>${t.none}</p>` : probes.map((p, index) => probeCard(ctx, index + 1, p, outcomes.get(p.id) ?? null, repliesOf.get(p.id) ?? [], remindersOf.get(p.id) ?? []))}`;
+      ${probes.length === 0 ? html`<p>${t.none}</p>` : probes.map((p, index) => probeCard(ctx, index + 1, p, repliesOf.get(p.id) ?? [], remindersOf.get(p.id) ?? []))}`;
     return reply.type('text/html; charset=utf-8').send(renderPage(ctx, { title: brand.name, subtitle: campaign.name, body }));
   });
 };
@@ -69,8 +67,9 @@ interface TimelineEvent {
   content: Html;
 }
 
-function probeCard(ctx: PageContext, n: number, probe: ProbeLine, outcome: StoredOutcome | null, replies: ThreadReply[], reminders: ReminderLine[]): Html {
+function probeCard(ctx: PageContext, n: number, probe: ReportProbe, replies: ThreadReply[], reminders: ReportReminder[]): Html {
   const t = ctx.t.brand;
+  const outcome = probe.outcome;
   const events: TimelineEvent[] = [];
   for (const reminder of reminders) {
     if (reminder.sentAt) events.push({ at: reminder.sentAt, content: html`${ctx.fmt.dateTime(reminder.sentAt)} · ${t.reminder(reminder.seq)}` });
@@ -85,12 +84,12 @@ function probeCard(ctx: PageContext, n: number, probe: ProbeLine, outcome: Store
   const start = probe.sentAt
     ? html`${ctx.fmt.dateTime(probe.sentAt)} · ${t.sent}`
     : probe.status === 'failed'
-      ? html`<span class="bad">${t.failed}</span>${probe.error ? html`${ctx.t.colon}${probe.error}` : null}`
+      ? html`<span class="bad">${t.failed}</span>${probe.smtpResponse ? html`${ctx.t.colon}${probe.smtpResponse}` : null}`
       : html`${t.planned} ${ctx.fmt.dateTime(probe.scheduledAt)}`;
-  const answered = outcome?.answeredAt !== null && outcome?.answeredAt !== undefined;
+  const answered = Boolean(outcome?.answeredAt);
   return html`<section class="card" data-probe-id="${probe.id}" aria-labelledby="probe-${probe.id}">
     <h3 id="probe-${probe.id}">${t.probe} ${n}${probe.subject ? html` — ${probe.subject}` : null}</h3>
-    <p class="muted">${probe.recipient ? html`${t.to} ${probe.recipient} · ` : null}${probe.scenarioName ? html`${t.scenario} ${probe.scenarioName} · ` : null}${t.mailbox} ${probe.mailboxLabel}</p>
+    <p class="muted">${probe.recipient ? html`${t.to} ${probe.recipient} · ` : null}${probe.scenarioName ? html`${t.scenario} ${probe.scenarioName} · ` : null}${t.mailbox} ${probe.mailboxAddress}</p>
     <ol class="timeline" aria-label="${t.timeline}">
       <li>${start}</li>
       ${events.map((e) => html`<li>${e.content}</li>`)}

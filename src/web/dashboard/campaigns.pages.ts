@@ -38,7 +38,7 @@ export function parseFilters(query: Record<string, unknown>): CampaignFilters {
   return filters;
 }
 
-function statsFilter(campaignId: string, filters: CampaignFilters, timeZone: string): StatsFilter {
+export function statsFilter(campaignId: string, filters: CampaignFilters, timeZone: string): StatsFilter {
   const day = (value: string | undefined) => (value ? DateTime.fromISO(value, { zone: timeZone }).startOf('day').toJSDate() : undefined);
   return { campaignId, sectorId: filters.sectorId, from: day(filters.from), to: day(filters.to) };
 }
