@@ -330,6 +330,8 @@ describe('the dashboard in Chromium', () => {
     await mail.waitForLoadState('load');
     await expect(mail.locator('body').textContent()).resolves.toContain('la tenue de compte est gratuite');
     await expect(mail.locator('body').textContent()).resolves.toContain(new URL(pixelBase).host);
+    await expect(mail.locator('script, iframe, object, form, [onerror], [onload], [onclick], [srcset]').count()).resolves.toBe(0);
+    await expect(mail.title()).resolves.not.toBe('pwned');
     const logo = await mail.locator('img[alt="Logo de la marque"]').getAttribute('src');
     expect(logo).toMatch(/^data:image\/png;base64,/);
     const mailResponse = await context.request.get(`${base}/messages/${ids.hostileReply}/mail`);

@@ -25,6 +25,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** A dashboard page anyone may see (sign-in, assets). */
     dashboardPublic?: boolean;
+    /** A static asset: served to anyone, without looking at the session. */
+    dashboardAsset?: boolean;
     /** The role a dashboard action needs; pages need a signed-in key of any role. */
     dashboardRole?: ApiRole;
   }

@@ -117,6 +117,7 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
+    if (config.dashboardAsset) return;
     request.viewer = await resolveViewer(request);
     if (!request.viewer && request.cookies[SESSION_COOKIE]) void reply.clearCookie(SESSION_COOKIE, { path: '/' });
     if (config.dashboardPublic) return;
@@ -163,7 +164,7 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
       .send(renderPage(ctx, { title: message, body: html`<p><a href="${back}">${ctx.t.errors.back}</a></p>` }));
   });
 
-  app.get('/assets/dashboard.css', { config: { dashboardPublic: true } }, async (_request, reply) =>
+  app.get('/assets/dashboard.css', { config: { dashboardPublic: true, dashboardAsset: true } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
 
