@@ -7,6 +7,7 @@
  * handled as a latin1 string, one character per byte, so offsets are exact and no input,
  * however broken, can make a decoder throw.
  */
+import libmime from 'libmime';
 
 export interface HeaderField {
   /** Lower-cased header name. */
@@ -86,53 +87,17 @@ export function decodeHeaderBytes(value: string): string {
   return /[^\u0000-\u007f\ufffd]/.test(utf8) ? utf8 : new TextDecoder('windows-1252').decode(bytes);
 }
 
-const ENCODED_WORD = /=\?([^?\s]+)\?([bq])\?([^?\s]*)\?=/gi;
-
 /**
- * RFC 2047 encoded words decoded. Adjacent words are joined before decoding (the whitespace
- * between them is not part of the text, and a multi-byte character may straddle two words).
+ * RFC 2047 encoded words decoded, by libmime (adjacent words joined, so that a character
+ * straddling two of them survives). An unknown charset or broken word never throws: the
+ * value is then kept as it came.
  */
 export function decodeEncodedWords(value: string): string {
-  const pieces: Array<{ text: string } | { charset: string; bytes: Buffer }> = [];
-  let last = 0;
-  for (const match of value.matchAll(ENCODED_WORD)) {
-    const gap = value.slice(last, match.index);
-    const previous = pieces[pieces.length - 1];
-    if (!(previous && 'bytes' in previous && /^\s*$/.test(gap))) pieces.push({ text: gap });
-    const charset = (match[1] ?? '').split('*')[0]?.toLowerCase() || 'utf-8';
-    pieces.push({ charset, bytes: decodeWordBytes(match[2] ?? 'b', match[3] ?? '') });
-    last = match.index + match[0].length;
-  }
-  pieces.push({ text: value.slice(last) });
-  let out = '';
-  for (let i = 0; i < pieces.length; i += 1) {
-    const piece = pieces[i];
-    if (piece === undefined) continue;
-    if ('text' in piece) {
-      out += piece.text;
-      continue;
-    }
-    const bytes = [piece.bytes];
-    for (let next = pieces[i + 1]; next && 'bytes' in next && next.charset === piece.charset; next = pieces[i + 1]) {
-      bytes.push(next.bytes);
-      i += 1;
-    }
-    out += decodeBytes(Buffer.concat(bytes), piece.charset);
-  }
-  return out;
-}
-
-function decodeWordBytes(encoding: string, data: string): Buffer {
-  if (encoding.toLowerCase() === 'b') return Buffer.from(data, 'base64');
-  const binary = data.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  return Buffer.from(binary, 'latin1');
-}
-
-function decodeBytes(bytes: Buffer, charset: string): string {
+  if (!value.includes('=?')) return value;
   try {
-    return new TextDecoder(charset).decode(bytes);
+    return libmime.decodeWords(value);
   } catch {
-    return new TextDecoder('utf-8').decode(bytes);
+    return value;
   }
 }
 
@@ -155,27 +120,41 @@ interface Head {
   bodyStart: number;
 }
 
-/** Reads `Name: value` lines up to the first empty line; folded lines are joined with one space. */
+/**
+ * Reads `Name: value` lines up to the first empty line, each field with its folded lines
+ * unfolded by libmime. What libmime does not do is kept here: a line that is no header
+ * (no name, or a name with characters a name cannot hold) in the middle of the block is
+ * skipped, and one before any header means the message starts with its body.
+ */
 function readHeaders(raw: string, start: number, end: number): Head {
-  const fields: HeaderFields = [];
+  const lines: string[] = [];
+  let bodyStart = end;
   let pos = start;
   while (pos < end) {
     let lineEnd = raw.indexOf('\n', pos);
     if (lineEnd === -1 || lineEnd > end) lineEnd = end;
     const line = raw.slice(pos, lineEnd).replace(/\r$/, '');
-    if (line === '') return { fields, bodyStart: Math.min(lineEnd + 1, end) };
-    const previous = fields[fields.length - 1];
+    if (line === '') {
+      bodyStart = Math.min(lineEnd + 1, end);
+      break;
+    }
     const colon = line.indexOf(':');
     if (/^[ \t]/.test(line)) {
-      if (previous) previous.value = `${previous.value} ${line.trim()}`.trim();
+      // the whitespace around a fold reads as one space, as a reader shows it
+      if (lines.length > 0) lines[lines.length - 1] = `${lines[lines.length - 1]!.trimEnd()}\r\n${line}`;
     } else if (colon > 0 && /^[\x21-\x39\x3b-\x7e]+$/.test(line.slice(0, colon).trimEnd())) {
-      fields.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
-    } else if (fields.length === 0) {
-      return { fields, bodyStart: pos };
+      lines.push(line);
+    } else if (lines.length === 0) {
+      bodyStart = pos;
+      break;
     }
     pos = lineEnd + 1;
   }
-  return { fields, bodyStart: end };
+  const fields = lines.map((line) => {
+    const { key, value } = libmime.decodeHeader(line);
+    return { name: key, value };
+  });
+  return { fields, bodyStart };
 }
 
 interface Walk {
