@@ -73,7 +73,7 @@ export async function openIngestBench(): Promise<IngestBench> {
     const preparer = new PreparePool();
     undo.push(() => preparer.close());
     const sync = new MailboxSync({ pool, secretBox, connections, preparer, maxMessageBytes: MAX_MESSAGE_BYTES });
-    const deps: PollDeps = { pool, redis, logger: createLogger('silent'), lockPrefix, sync };
+    const deps: PollDeps = { redis, logger: createLogger('silent'), lockPrefix, sync };
 
     return {
       dovecot,

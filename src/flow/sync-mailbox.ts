@@ -9,7 +9,7 @@
  */
 import { isPermanentImapError } from '../audit/backoff.ts';
 import { advanceCheckpoint, planSync, type FolderStatus, type SyncCheckpoint, type SyncPlan } from '../audit/sync-plan.ts';
-import { forgetFolders, listFolderCheckpoints, type FolderCheckpoint } from '../db/folders.repo.ts';
+import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint, type PollState } from '../db/folders.repo.ts';
 import { findMailboxCredentials, type MailboxCredentials } from '../db/mailboxes.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import { describeImapFailure, type ImapConnection, type ImapConnectionCache } from '../mail/imap-client.ts';
@@ -90,6 +90,16 @@ export class MailboxSync {
   private readonly listings = new WeakMap<ImapConnection, FolderListing>();
 
   constructor(private readonly deps: SyncMailboxDeps) {}
+
+  /** What a poll is decided on: whether the mailbox exists and is enabled, its failure streak; null when it is gone. */
+  pollState(mailboxId: string): Promise<PollState | null> {
+    return findPollState(this.deps.pool, mailboxId);
+  }
+
+  /** Records a poll on the mailbox's sync state: `error` null for a success, the failure in words otherwise. */
+  recordPoll(mailboxId: string, error: string | null): Promise<void> {
+    return recordPoll(this.deps.pool, mailboxId, error);
+  }
 
   /**
    * Syncs every folder of the mailbox. `stillHeld` says whether the caller still holds the

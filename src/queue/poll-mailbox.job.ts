@@ -9,21 +9,18 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nextPollDelayMs } from '../audit/backoff.ts';
-import { findPollState, recordPoll } from '../db/folders.repo.ts';
-import type { Pool } from '../db/pool.ts';
 import { MailboxSyncError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
 import type { Logger } from '../logger.ts';
 import { acquireLock } from './mailbox-lock.ts';
 import type { PollMailboxJob } from './queues.ts';
 
 export interface PollDeps {
-  /** Where the mailbox's poll state is read and the outcome of each poll recorded. */
-  pool: Pool;
   /** Holds the per-mailbox locks, under `lockPrefix`. */
   redis: Redis;
   lockPrefix: string;
   logger: Logger;
-  sync: Pick<MailboxSync, 'syncMailbox'>;
+  /** The sync use case: the mailbox's poll state, the sync itself, and where its outcome is recorded. */
+  sync: Pick<MailboxSync, 'pollState' | 'syncMailbox' | 'recordPoll'>;
   now?: () => Date;
 }
 
@@ -34,7 +31,7 @@ export type PollReport =
 export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<PollReport> {
   const { mailboxId } = job;
   const now = deps.now ?? (() => new Date());
-  const state = await findPollState(deps.pool, mailboxId);
+  const state = await deps.sync.pollState(mailboxId);
   if (!state) return { status: 'skipped', mailboxId, reason: 'missing' };
   if (!state.enabled && job.trigger === 'schedule') return { status: 'skipped', mailboxId, reason: 'disabled' };
   if (job.trigger === 'schedule' && state.consecutiveFailures > 0 && state.lastErrorAt) {
@@ -47,13 +44,13 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   const log = deps.logger.child({ mailboxId });
   try {
     const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held);
-    await recordPoll(deps.pool, mailboxId, null);
+    await deps.sync.recordPoll(mailboxId, null);
     const changed = folders.filter((f) => f.fetched > 0);
     if (changed.length > 0) log.info({ folders: changed }, 'mailbox synced');
     return { status: 'done', mailboxId, folders };
   } catch (err) {
     const failure = err instanceof MailboxSyncError ? err : new MailboxSyncError(err instanceof Error ? err.message : String(err), false, { cause: err });
-    await recordPoll(deps.pool, mailboxId, failure.message).catch(() => {});
+    await deps.sync.recordPoll(mailboxId, failure.message).catch(() => {});
     log.warn({ err: { message: failure.message, permanent: failure.permanent } }, 'mailbox sync failed');
     throw failure;
   } finally {

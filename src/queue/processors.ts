@@ -39,7 +39,6 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   return {
     processors: {
       'poll-mailbox': pollMailboxProcessor({
-        pool: deps.pool,
         redis: deps.redis,
         lockPrefix: deps.config.queuePrefix,
         logger: deps.logger,

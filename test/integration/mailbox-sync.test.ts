@@ -84,7 +84,7 @@ async function mailboxFixture(options: { password?: string; sync?: Partial<SyncM
   expect(res.statusCode, res.body).toBe(201);
   const mailboxId = res.json().id as string;
   const syncDeps: SyncMailboxDeps = { pool: t.db.pool, secretBox: t.secretBox, connections, maxMessageBytes: 25 * 1024 * 1024, ...options.sync };
-  const deps: PollDeps = { pool: t.db.pool, redis, lockPrefix, logger: createLogger('silent'), sync: new MailboxSync(syncDeps) };
+  const deps: PollDeps = { redis, lockPrefix, logger: createLogger('silent'), sync: new MailboxSync(syncDeps) };
   return {
     user,
     mailboxId,
