@@ -7,21 +7,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PlanError, probeAddress, unknownPlaceholders } from '../audit/schedule.ts';
-import {
-  closeCampaign,
-  confirmReminder,
-  findReminder,
-  listReminders,
-  listSentProbeIds,
-  loadPlanInputs,
-  reopenCampaign,
-  transitionCampaign,
-  type ReminderStatus,
-} from '../db/campaign-schedule.repo.ts';
-import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
+import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, reopenCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
+import { confirmReminder, findReminder, listReminders, type ReminderStatus } from '../db/reminders.repo.ts';
+import { findProbe, listSentProbeIds } from '../db/probes.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';
 import { findOutcome } from '../db/outcomes.repo.ts';
-import { findProbe } from '../db/probes.repo.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import { planFor, requestCampaignSchedule } from '../queue/campaign.job.ts';
 import type { Queues } from '../queue/queues.ts';

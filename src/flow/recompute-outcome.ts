@@ -5,7 +5,7 @@
  */
 import { computeOutcome, threadKinds, type Outcome } from '../audit/outcome.ts';
 import { businessHours, calendarHours } from '../audit/timing.ts';
-import { cancelDueReminders } from '../db/campaign-schedule.repo.ts';
+import { cancelDueReminders } from '../db/reminders.repo.ts';
 import { clearScore, findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
 import { refreshReplyScore } from './score-reply.ts';
 import type { Queryable } from '../db/pool.ts';

@@ -6,17 +6,8 @@
  */
 import { UnrecoverableError, type Processor } from 'bullmq';
 import { PlanError, planCampaign } from '../audit/schedule.ts';
-import {
-  closeCampaign,
-  insertPlannedProbes,
-  listPlannedProbes,
-  loadPlanInputs,
-  lockCampaign,
-  markCampaignPlanned,
-  takenPersonaAddresses,
-  transitionCampaign,
-} from '../db/campaign-schedule.repo.ts';
-import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
+import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, lockCampaign, markCampaignPlanned, transitionCampaign } from '../db/campaigns.repo.ts';
+import { insertPlannedProbes, listPlannedProbes, takenPersonaAddresses } from '../db/probes.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';
 import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from './delivery.ts';
 import type { ProcessorDeps } from './processors.ts';

@@ -12,8 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { messageIdKey } from '../audit/match.ts';
-import { clearMailboxSendError, recordMailboxSendError } from '../db/campaign-schedule.repo.ts';
-import { findMailboxCredentials } from '../db/mailboxes.repo.ts';
+import { clearMailboxSendError, findMailboxCredentials, recordMailboxSendError } from '../db/mailboxes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { appendToSent, findInSent } from '../mail/sent-folder.ts';

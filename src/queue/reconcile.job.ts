@@ -7,7 +7,8 @@
  * doubled.
  */
 import type { Queue } from 'bullmq';
-import { listStalledProbes, listStalledReminders } from '../db/campaign-schedule.repo.ts';
+import { listStalledProbes } from '../db/probes.repo.ts';
+import { listStalledReminders } from '../db/reminders.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_TIMING, hoursAfter, type Timing } from './delivery.ts';

@@ -6,10 +6,10 @@
  */
 import { UnrecoverableError, type Processor } from 'bullmq';
 import { nextSendTime } from '../audit/schedule.ts';
-import { cancelPlannedProbe, claimProbe, failProbe, transitionCampaign, withAdvisoryLock } from '../db/campaign-schedule.repo.ts';
-import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
+import { withAdvisoryLock } from '../db/advisory-lock.ts';
+import { type Campaign, findCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
+import { cancelPlannedProbe, claimProbe, failProbe, findProbe, type Probe, updateProbeStatus } from '../db/probes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
-import { findProbe, updateProbeStatus, type Probe } from '../db/probes.repo.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingMessage } from '../mail/smtp.ts';

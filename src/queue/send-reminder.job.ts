@@ -8,17 +8,8 @@
 import { UnrecoverableError, type Processor } from 'bullmq';
 import { PlanError, defaultReminderBody, reminderSubject, renderTemplate, withQuote } from '../audit/schedule.ts';
 import { findBrand } from '../db/brands.repo.ts';
-import {
-  cancelReminder,
-  claimReminder,
-  ensureReminder,
-  failReminder,
-  listSentReminders,
-  reminderObstacle,
-  updateReminderStatus,
-  withAdvisoryLock,
-  type Reminder,
-} from '../db/campaign-schedule.repo.ts';
+import { cancelReminder, claimReminder, ensureReminder, failReminder, listSentReminders, reminderObstacle, updateReminderStatus, type Reminder } from '../db/reminders.repo.ts';
+import { withAdvisoryLock } from '../db/advisory-lock.ts';
 import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import { findProbe, type Probe } from '../db/probes.repo.ts';

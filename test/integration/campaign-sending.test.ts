@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { transitionCampaign } from '../../src/db/campaign-schedule.repo.ts';
+import { transitionCampaign } from '../../src/db/campaigns.repo.ts';
 import { findOutcome } from '../../src/db/outcomes.repo.ts';
 import { findProbe, insertProbe, type Probe } from '../../src/db/probes.repo.ts';
 import { loadConfig } from '../../src/config.ts';
