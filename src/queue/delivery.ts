@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { messageIdKey } from '../audit/match.ts';
 import { clearMailboxSendError, findMailboxCredentials, recordMailboxSendError } from '../db/mailboxes.repo.ts';
-import type { Queryable } from '../db/pool.ts';
+import { inTransaction, type Queryable } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { appendToSent, findInSent } from '../mail/sent-folder.ts';
 import { buildRawMessage, sendMail, SmtpSendError, type OutgoingMessage, type ServerLogin } from '../mail/smtp.ts';
@@ -42,22 +42,6 @@ export const delayUntil = (at: Date, timing: Timing): number => Math.max(0, at.g
 export function newMessageId(fromAddress: string): string {
   const domain = fromAddress.split('@')[1] || 'localhost';
   return `${randomUUID()}@${domain.toLowerCase()}`;
-}
-
-/**
- * Runs `work` in a transaction on `db`, a connection of its own (the send lock's): a status
- * change and the outcome it moves land together.
- */
-export async function inTransaction<T>(db: Queryable, work: () => Promise<T>): Promise<T> {
-  await db.query('begin');
-  try {
-    const result = await work();
-    await db.query('commit');
-    return result;
-  } catch (err) {
-    await db.query('rollback').catch(() => undefined);
-    throw err;
-  }
 }
 
 export interface SendingMailbox {
