@@ -6,7 +6,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PlanError, probeAddress, unknownPlaceholders } from '../audit/schedule.ts';
+import { PlanError } from '../audit/plan-error.ts';
+import { probeAddress } from '../audit/schedule.ts';
+import { unknownPlaceholders } from '../audit/probe-template.ts';
 import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, reopenCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
 import { confirmReminder, findReminder, listReminders, type ReminderStatus } from '../db/reminders.repo.ts';
 import { findProbe, listSentProbeIds } from '../db/probes.repo.ts';

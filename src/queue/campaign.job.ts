@@ -5,7 +5,8 @@
  * request, plans nothing twice and queues nothing twice.
  */
 import { UnrecoverableError, type Processor } from 'bullmq';
-import { PlanError, planCampaign } from '../audit/schedule.ts';
+import { PlanError } from '../audit/plan-error.ts';
+import { planCampaign } from '../audit/schedule.ts';
 import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, lockCampaign, markCampaignPlanned, transitionCampaign } from '../db/campaigns.repo.ts';
 import { insertPlannedProbes, listPlannedProbes, takenPersonaAddresses } from '../db/probes.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';

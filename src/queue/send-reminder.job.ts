@@ -6,7 +6,10 @@
  * subject) is only recorded `due`: an auditor sends it by hand and confirms it through the API.
  */
 import { UnrecoverableError, type Processor } from 'bullmq';
-import { PlanError, defaultReminderBody, reminderSubject, renderTemplate, withQuote } from '../audit/schedule.ts';
+import { PlanError } from '../audit/plan-error.ts';
+import { defaultReminderBody, reminderSubject } from '../audit/reminder-text.ts';
+import { renderTemplate } from '../audit/probe-template.ts';
+import { withQuote } from '../audit/quote-format.ts';
 import { findBrand } from '../db/brands.repo.ts';
 import { cancelReminder, claimReminder, ensureReminder, failReminder, listSentReminders, reminderObstacle, updateReminderStatus, type Reminder } from '../db/reminders.repo.ts';
 import { withAdvisoryLock } from '../db/advisory-lock.ts';
