@@ -10,7 +10,7 @@ import { planCampaign } from '../audit/schedule.ts';
 import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, lockCampaign, markCampaignPlanned, transitionCampaign } from '../db/campaigns.repo.ts';
 import { insertPlannedProbes, listPlannedProbes, takenPersonaAddresses } from '../db/probes.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';
-import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from './delivery.ts';
+import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
 import type { ProcessorDeps } from './processors.ts';
 import type { Queues } from './queues.ts';
 import { enqueueSendProbes } from './send-probe.job.ts';

@@ -21,7 +21,7 @@ import { SmtpSendError, buildRawMessage, sendMail } from '../../src/mail/smtp.ts
 import { findMailbox } from '../../src/db/mailboxes.repo.ts';
 import { campaignProcessor } from '../../src/queue/campaign.job.ts';
 import { reconcileSends } from '../../src/queue/reconcile.job.ts';
-import type { Timing } from '../../src/queue/delivery.ts';
+import type { Timing } from '../../src/clock.ts';
 import type { ProcessorDeps } from '../../src/queue/processors.ts';
 import { JOB_OPTIONS, jobIds, type QueueName } from '../../src/queue/queues.ts';
 import { enqueueSendProbes, sendProbeProcessor } from '../../src/queue/send-probe.job.ts';
