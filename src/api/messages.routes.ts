@@ -7,9 +7,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findMessage, listMessages, type MessageKind, type StoredMessage } from '../db/messages.repo.ts';
 import { findProbe } from '../db/probes.repo.ts';
 import { assignMessage } from '../flow/assign-message.ts';
-import type { RouteOptions } from './app.ts';
 import { found, unprocessable } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Kind = Type.Union(['answer', 'acknowledgement', 'follow_up', 'bounce', 'unknown'].map((k) => Type.Literal(k)));
 
@@ -68,8 +68,13 @@ export const presentMessage = (m: StoredMessage) => ({
 
 const tags = ['messages'];
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface MessagesRouteOptions {
+  pool: Pool;
+}
+
+export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   app.get(
     '/messages',

@@ -7,10 +7,10 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { roundHours } from '../audit/timing.ts';
 import { computeStats, GROUP_BYS, SERIES, type GroupBy, type Series, type StatsMetrics, type StatsReport, type StatsRow } from '../db/stats.repo.ts';
-import type { RouteOptions } from './app.ts';
 import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
 import { unprocessable } from './problem.ts';
 import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
 const Hours = (description: string) => Nullable(Type.Number({ minimum: 0, description: `${description}, hours (two decimals)` }));
@@ -162,7 +162,12 @@ function present(report: StatsReport): StatsRow[] {
   }));
 }
 
-export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+/** What the routes read. */
+export interface StatsRouteOptions {
+  pool: Pool;
+}
+
+export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (app, { pool }) => {
   app.get(
     '/stats',
     {
@@ -185,7 +190,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
           { field: 'querystring/series', message: 'cannot go with groupBy=week' },
         ]);
       }
-      const report = await computeStats(deps.pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
+      const report = await computeStats(pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
       const body: StatsBody = { groupBy, series, norms: report.norms, generatedAt: new Date(), rows: present(report) };
       return sendNegotiated(request, reply, body, statsCsv, q.format);
     },
