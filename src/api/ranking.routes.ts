@@ -5,10 +5,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { computeRanking, type CampaignRanking, type RankedBrand } from '../db/ranking.repo.ts';
-import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
-import { Format, jsonOrCsv, presentMetrics } from './stats.routes.ts';
+import { presentMetrics } from './present-metrics.ts';
 import type { Pool } from '../db/pool.ts';
 
 const Note = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 100, description: `${description}, out of 100 (two decimals)` }));

@@ -11,7 +11,7 @@ import { withTransaction } from '../db/pool.ts';
 import { findMessage } from '../db/messages.repo.ts';
 import { findLatestAnalysis, findReply, listEvaluations, replaceEvaluations } from '../db/reply-views.repo.ts';
 import { refreshReplyScore, scoreOfReply } from '../flow/score-reply.ts';
-import { presentMessage } from './messages.routes.ts';
+import { presentMessage } from './message-schema.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';

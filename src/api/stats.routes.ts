@@ -3,11 +3,11 @@
  * mailbox or week, with an optional weekly series per group for charts; JSON or CSV.
  * Metric definitions: README, "Statistics".
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { roundHours } from '../audit/timing.ts';
 import { computeStats, GROUP_BYS, SERIES, type GroupBy, type Series, type StatsMetrics, type StatsReport, type StatsRow } from '../db/stats.repo.ts';
-import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { presentMetrics } from './present-metrics.ts';
 import { unprocessable } from './problem.ts';
 import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';
@@ -77,7 +77,6 @@ const StatsResponse = Type.Object({
   rows: Type.Array(StatsRowSchema),
 });
 
-export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv, or send Accept: text/csv; json by default' }));
 
 const StatsQuery = Type.Object({
   campaignId: Type.Optional(Uuid),
@@ -90,29 +89,7 @@ const StatsQuery = Type.Object({
   format: Format,
 });
 
-/** A 200 answer in JSON, or in CSV with the same figures. */
-export function jsonOrCsv(schema: TSchema) {
-  return {
-    description: 'JSON, or CSV with a header row when asked for',
-    content: { 'application/json': { schema }, 'text/csv': { schema: Type.String() } },
-  };
-}
 
-const round2 = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
-const hours = (value: number | null) => (value === null ? null : roundHours(value));
-
-/** Hours, notes and error rates to two decimals, as the API shows them; rates stay exact. */
-export function presentMetrics<T extends StatsMetrics>(m: T): T {
-  return {
-    ...m,
-    delayP50Hours: hours(m.delayP50Hours),
-    delayP90Hours: hours(m.delayP90Hours),
-    delayMeanHours: hours(m.delayMeanHours),
-    businessDelayP50Hours: hours(m.businessDelayP50Hours),
-    errorsPer100Words: round2(m.errorsPer100Words),
-    scoreMean: round2(m.scoreMean),
-  };
-}
 
 /** CSV columns of the metrics, nested ones flattened with a dot: `withinNorm.4`, `delayHistogram.noAnswer`. */
 function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetrics): CsvColumn<T>[] {

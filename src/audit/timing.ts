@@ -3,7 +3,7 @@
  * timezone and opening hours, and norms met. Pure: every instant comes in as a parameter.
  */
 import { DateTime, IANAZone } from 'luxon';
-import { atLocalMinute, MINUTES_PER_DAY, parseClock } from './clock-time.ts';
+import { atLocalMinute, parseClock } from './clock-time.ts';
 
 /** A campaign's opening hours, as the API writes them (ISO weekdays, Monday = 1). */
 export interface OpeningHours {
