@@ -11,7 +11,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findMessageSource } from '../db/report.repo.ts';
 import { LANGS, type Lang } from '../web/i18n.ts';
 import { buildReport, ReportScopeError, type ReportFormat } from '../web/report.ts';
-import type { RouteOptions } from './app.ts';
+import type { Pool } from '../db/pool.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 import { ApiProblem, found } from './problem.ts';
 import { IdParams, Uuid, commonErrors } from './schemas.ts';
 
@@ -43,7 +44,14 @@ export function wantsPdf(format: string | undefined, accept: string | undefined)
 const contentDisposition = (disposition: 'inline' | 'attachment', filename: string) =>
   `${disposition}; filename="${filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 
-export const reportRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+/** What the routes read. */
+export interface ReportRouteOptions {
+  pool: Pool;
+  /** The process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer | undefined;
+}
+
+export const reportRoutes: FastifyPluginAsyncTypebox<ReportRouteOptions> = async (app, deps) => {
   app.get(
     '/campaigns/:id/report',
     {
