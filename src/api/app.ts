@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { deps });
       await v1.register(rankingRoutes, { deps });
       await v1.register(campaignLifecycleRoutes, { deps });
-      await v1.register(reportRoutes, { deps });
+      await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
     },
     { prefix: '/v1' },
   );

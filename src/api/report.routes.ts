@@ -11,7 +11,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findMessageSource } from '../db/report.repo.ts';
 import { LANGS, type Lang } from '../web/i18n.ts';
 import { buildReport, ReportScopeError, type ReportFormat } from '../web/report.ts';
-import type { RouteOptions } from './app.ts';
+import type { Pool } from '../db/pool.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 import { ApiProblem, found } from './problem.ts';
 import { IdParams, Uuid, commonErrors } from './schemas.ts';
 
@@ -43,7 +44,14 @@ export function wantsPdf(format: string | undefined, accept: string | undefined)
 const contentDisposition = (disposition: 'inline' | 'attachment', filename: string) =>
   `${disposition}; filename="${filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 
-export const reportRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+/** What the routes read. */
+export interface ReportRouteOptions {
+  pool: Pool;
+  /** The process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer | undefined;
+}
+
+export const reportRoutes: FastifyPluginAsyncTypebox<ReportRouteOptions> = async (app, { pool, pdfRenderer }) => {
   app.get(
     '/campaigns/:id/report',
     {
@@ -70,12 +78,12 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       const format: ReportFormat = wantsPdf(request.query.format, request.headers.accept) ? 'pdf' : 'html';
       let built;
       try {
-        built = await buildReport(deps.pool, {
+        built = await buildReport(pool, {
           campaignId: id,
           brandId: request.query.brandId ?? null,
           lang: (request.query.lang as Lang | undefined) ?? null,
           format,
-          ...(deps.pdfRenderer && { pdfRenderer: deps.pdfRenderer }),
+          ...(pdfRenderer && { pdfRenderer }),
         });
       } catch (error) {
         if (error instanceof ReportScopeError) throw new ApiProblem(404, 'Not Found', error.message, { errors: [{ field: 'querystring/brandId', message: 'not a brand of this campaign' }] });
@@ -105,7 +113,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
     },
     async (request, reply) => {
       const { id } = request.params;
-      const stored = found(await findMessageSource(deps.pool, id), 'message', id);
+      const stored = found(await findMessageSource(pool, id), 'message', id);
       if (!stored.sourceGz) throw new ApiProblem(404, 'Not Found', `message ${id} has no stored raw source (it was above the size cap when fetched)`);
       const source = await gunzipAsync(stored.sourceGz);
       void reply
