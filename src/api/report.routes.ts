@@ -51,7 +51,7 @@ export interface ReportRouteOptions {
   pdfRenderer?: PdfRenderer | undefined;
 }
 
-export const reportRoutes: FastifyPluginAsyncTypebox<ReportRouteOptions> = async (app, deps) => {
+export const reportRoutes: FastifyPluginAsyncTypebox<ReportRouteOptions> = async (app, { pool, pdfRenderer }) => {
   app.get(
     '/campaigns/:id/report',
     {
@@ -78,12 +78,12 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRouteOptions> = async
       const format: ReportFormat = wantsPdf(request.query.format, request.headers.accept) ? 'pdf' : 'html';
       let built;
       try {
-        built = await buildReport(deps.pool, {
+        built = await buildReport(pool, {
           campaignId: id,
           brandId: request.query.brandId ?? null,
           lang: (request.query.lang as Lang | undefined) ?? null,
           format,
-          ...(deps.pdfRenderer && { pdfRenderer: deps.pdfRenderer }),
+          ...(pdfRenderer && { pdfRenderer }),
         });
       } catch (error) {
         if (error instanceof ReportScopeError) throw new ApiProblem(404, 'Not Found', error.message, { errors: [{ field: 'querystring/brandId', message: 'not a brand of this campaign' }] });
@@ -113,7 +113,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<ReportRouteOptions> = async
     },
     async (request, reply) => {
       const { id } = request.params;
-      const stored = found(await findMessageSource(deps.pool, id), 'message', id);
+      const stored = found(await findMessageSource(pool, id), 'message', id);
       if (!stored.sourceGz) throw new ApiProblem(404, 'Not Found', `message ${id} has no stored raw source (it was above the size cap when fetched)`);
       const source = await gunzipAsync(stored.sourceGz);
       void reply

@@ -5,6 +5,7 @@
  */
 import type { Queryable } from './pool.ts';
 import type { MessageKind } from './messages.repo.ts';
+import type { ReplyView } from './reply-views.repo.ts';
 
 export interface ReportBrand {
   id: string;
@@ -167,14 +168,8 @@ export async function listReportProbes(db: Queryable, campaignId: string, brandI
   }));
 }
 
-export interface ReportReply {
-  id: string;
-  probeId: string;
-  kind: MessageKind;
-  receivedAt: Date;
-  delayHours: number | null;
-  businessDelayHours: number | null;
-  late: boolean;
+/** A reply's figures (as `/v1/replies/:id` has them) with what the report shows of its message. */
+export interface ReportReply extends ReplyView {
   fromAddress: string | null;
   fromName: string | null;
   subject: string | null;

@@ -4,6 +4,8 @@
  * (French unless said otherwise). The dashboard keeps its own strings in a catalogue of its
  * own, with the same `Lang`.
  */
+import { CRITERIA, type CriterionId } from '../audit/score.ts';
+
 export const LANGS = ['fr', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
 
@@ -148,6 +150,8 @@ export interface ReportMessages {
   receivedHeaders: string;
   messageAsReceived: string;
   remoteImageBlocked: Fn<[host: string]>;
+  /** Names of the score grid's criteria (see audit/score.ts). */
+  criteria: Record<CriterionId, string>;
   kinds: { answer: string; acknowledgement: string; follow_up: string; bounce: string; unknown: string };
   late: string;
   yes: string;
@@ -270,6 +274,22 @@ const fr: ReportMessages = {
   receivedHeaders: 'En-têtes Received',
   messageAsReceived: 'Le message tel que reçu (nettoyé, images distantes bloquées)',
   remoteImageBlocked: (host) => `image distante bloquée (${host})`,
+  criteria: {
+    delay: 'Délai de la première réponse au regard des normes',
+    acknowledgement: 'Accusé de réception (ou réponse dans la première norme)',
+    greeting: 'Salutation nommant le client',
+    personalisation: 'Nom du client et termes de sa question',
+    thanks: 'Remerciements',
+    relevance: 'La réponse traite la question',
+    completeness: 'Part des points attendus traités',
+    clarity: 'Clarté, réponse écrite pour ce message (ni type, ni trop courte)',
+    spelling: 'Orthographe',
+    typography: 'Typographie et ponctuation',
+    closing: 'Formule de politesse',
+    signature: 'Signature nominative',
+    logo: 'Logo de la marque',
+    charter: 'Charte graphique de la marque',
+  },
   kinds: { answer: 'réponse', acknowledgement: 'accusé de réception', follow_up: 'suite', bounce: 'rejet', unknown: 'inconnu' },
   late: 'arrivée après la clôture',
   yes: 'oui',
@@ -392,6 +412,7 @@ const en: ReportMessages = {
   receivedHeaders: 'Received headers',
   messageAsReceived: 'The message as received (sanitised, remote images blocked)',
   remoteImageBlocked: (host) => `remote image blocked (${host})`,
+  criteria: Object.fromEntries(CRITERIA.map((c) => [c.id, c.label])) as Record<CriterionId, string>,
   kinds: { answer: 'answer', acknowledgement: 'acknowledgement', follow_up: 'follow-up', bounce: 'bounce', unknown: 'unknown' },
   late: 'arrived after closing',
   yes: 'yes',

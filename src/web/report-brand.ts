@@ -62,7 +62,8 @@ function probeCard(probe: ProbeEvidence, n: number, ctx: BrandContext): Html {
     <dt>${msg.scenario}</dt><dd>${probe.scenarioName ?? '—'}</dd>
     <dt>${msg.persona}</dt><dd>${probe.persona} &lt;${probe.personaAddress ?? probe.mailboxAddress}&gt;</dd>
     <dt>${msg.acknowledgement}</dt><dd>${o?.acknowledgedAt ? `${f.dateTime(o.acknowledgedAt)} (${f.hours(o.ackDelayHours)})` : msg.noAcknowledgement}</dd>
-    <dt>${msg.answer}</dt><dd>${
+    <dt>${msg.note}</dt><dd><strong>${f.note(probe.score?.note ?? (answered ? null : o?.score ?? null))}</strong></dd>
+    <dt class="row">${msg.answer}</dt><dd class="wide">${
       answered && o
         ? html`<span class="badge good">${f.dateTime(o.answeredAt)}</span> ${msg.delayCalendar}: <strong>${f.hours(o.delayHours)}</strong> · ${msg.delayBusiness}: <strong>${f.hours(o.businessDelayHours)}</strong>
            ${ctx.norms.map((norm) => html` · ${msg.normWithin(f.hours(norm))}: ${o.withinNorms[String(norm)] ? msg.yes : msg.no}`)}`
@@ -70,7 +71,6 @@ function probeCard(probe: ProbeEvidence, n: number, ctx: BrandContext): Html {
     }</dd>
     <dt>${msg.reminders}</dt><dd>${remindersText(probe, ctx)}</dd>
     <dt>${msg.followUps}</dt><dd>${followUps.length === 0 ? msg.noFollowUps : followUps.map((r) => `${f.dateTime(r.receivedAt)} (${f.hours(r.delayHours)})`).join(' · ')}</dd>
-    <dt>${msg.note}</dt><dd><strong>${f.note(probe.score?.note ?? (answered ? null : o?.score ?? null))}</strong></dd>
   </dl>
   </div>
   ${answer && answerBlock(answer, ctx)}
@@ -164,13 +164,13 @@ function scoreGrid(probe: ProbeEvidence, ctx: BrandContext): Html {
   <table class="score-grid">
     <thead><tr><th>${msg.criterion}</th><th class="num">${msg.automatic}</th><th class="num">${msg.override}</th><th class="num">${msg.effective}</th><th>${msg.evidence}</th></tr></thead>
     <tbody>${score.criteria.map(
-      (c) => html`<tr data-criterion="${c.id}"${c.override ? html` class="overridden"` : ''}>
-        <td>${c.label}</td>
-        <td class="num">${c.automatic === null ? '—' : f.number(c.automatic, 2)}</td>
-        <td class="num">${c.override ? html`<span class="override">${f.number(c.override.value, 2)}</span>` : ''}</td>
-        <td class="num"><strong>${c.value === null ? '—' : f.number(c.value, 2)}</strong> / ${c.max}</td>
-        <td>${c.evidence.join(' · ')}${c.override ? html`<br><span class="override">${msg.override}: « ${c.override.comment} » ${msg.overriddenBy(c.override.by, f.dateTime(c.override.at))}</span>` : ''}</td>
-      </tr>`,
+      (c) => [
+        html`<tr data-criterion="${c.id}"${c.override ? html` class="overridden"` : ''}><td>${msg.criteria[c.id] ?? c.label}</td>`,
+        html`<td class="num">${c.automatic === null ? '—' : f.number(c.automatic, 2)}</td><td class="num">${c.override ? html`<span class="override">${f.number(c.override.value, 2)}</span>` : ''}</td>`,
+        html`<td class="num"><strong>${c.value === null ? '—' : f.number(c.value, 2)}</strong> / ${c.max}</td><td>${c.evidence.join(' · ')}${
+          c.override ? html`<br><span class="override">${msg.override}: « ${c.override.comment} » ${msg.overriddenBy(c.override.by, f.dateTime(c.override.at))}</span>` : ''
+        }</td></tr>`,
+      ],
     )}</tbody>
   </table>
   </div>`;
@@ -190,12 +190,12 @@ function proofBlock(probe: ProbeEvidence, reply: ReplyEvidence, ctx: BrandContex
   return html`<div class="probe-part proof" data-reply-id="${reply.id}">
   <h4>${msg.proof} — ${kindLabel(msg, reply.kind)}${reply.late ? ` (${msg.late})` : ''}: ${reply.fromName ? `${reply.fromName} ` : ''}&lt;${reply.fromAddress ?? '—'}&gt; — « ${reply.subject ?? ''} »</h4>
   <dl class="facts">
-    <dt>${msg.sha256}</dt><dd><span class="hash">${reply.sourceSha256}</span> · <a href="/v1/messages/${reply.id}/raw">${msg.downloadEml}</a></dd>
+    <dt class="row">${msg.sha256}</dt><dd class="wide"><span class="hash">${reply.sourceSha256}</span> · <a href="/v1/messages/${reply.id}/raw">${msg.downloadEml}</a></dd>
     <dt>${msg.dkim}</dt><dd>${dkimText(reply, msg)}</dd>
     <dt>${msg.smtpAccepted}</dt><dd>${f.exactTime(probe.sentAt)}${probe.smtpResponse ? html` <code>${probe.smtpResponse}</code>` : ''}</dd>
-    <dt>${msg.imapArrival}</dt><dd>${f.exactTime(reply.receivedAt)} (${msg.delayCalendar} ${f.hours(reply.delayHours)}, ${msg.delayBusiness} ${f.hours(reply.businessDelayHours)})</dd>
+    <dt class="row">${msg.imapArrival}</dt><dd class="wide">${f.exactTime(reply.receivedAt)} (${msg.delayCalendar} ${f.hours(reply.delayHours)}, ${msg.delayBusiness} ${f.hours(reply.businessDelayHours)})</dd>
     <dt>${msg.dateHeader}</dt><dd>${f.exactTime(reply.dateHeader)}</dd>
-    <dt>${msg.receivedHeaders}</dt><dd>${reply.receivedHeaders.length === 0 ? msg.none : html`<ul class="compact">${reply.receivedHeaders.map((h) => html`<li><code>${h}</code></li>`)}</ul>`}</dd>
+    <dt class="row">${msg.receivedHeaders}</dt><dd class="wide">${reply.receivedHeaders.length === 0 ? msg.none : html`<ul class="compact">${reply.receivedHeaders.map((h) => html`<li><code>${h}</code></li>`)}</ul>`}</dd>
   </dl>
   ${mail && html`<h4>${msg.messageAsReceived}</h4><div class="mail-view">${trustedHtml(mail.html)}</div>`}
   </div>`;

@@ -7,7 +7,7 @@
  * brand's evidence pack: the method, the brand against its sector, its probes.
  */
 import { ANALYSER_VERSION } from '../audit/analyse.ts';
-import { DELAY_POINTS, WELCOME_WEIGHTS, CRITERIA } from '../audit/score.ts';
+import { DELAY_POINTS, WELCOME_WEIGHTS, type CriterionId } from '../audit/score.ts';
 import type { CampaignReportData } from '../flow/campaign-report.ts';
 import { presentMetrics } from '../api/present-metrics.ts';
 import { delayHistogramSvg, responseRateByBrandSvg, weeklySeriesSvg } from './charts.ts';
@@ -37,8 +37,13 @@ export function reportTitle(data: CampaignReportData, lang: Lang): string {
   return brand ? `${msg.evidencePackTitle} — ${brand.name} — ${data.campaign.name}` : `${msg.reportTitle} — ${data.campaign.name}`;
 }
 
-/** Replies whose message the report shows as received: answers and follow-ups with their source. */
+/**
+ * Replies whose message the report shows as received: answers and follow-ups with their
+ * source, in a brand's evidence pack (the whole campaign's report would run to a thousand
+ * pages; it carries each reply's text, proof and .eml link instead).
+ */
 async function renderMails(data: CampaignReportData, msg: ReportMessages): Promise<Map<string, SafeMail>> {
+  if (data.brandId === null) return new Map();
   const replies = data.evidence.flatMap((b) => b.probes.flatMap((p) => p.replies)).filter((r) => r.source && (r.kind === 'answer' || r.kind === 'follow_up'));
   const mails = new Map<string, SafeMail>();
   for (const reply of replies) mails.set(reply.id, await renderSafeMail(reply.source as Buffer, { remoteImageLabel: msg.remoteImageBlocked }));
@@ -97,7 +102,7 @@ function methodSection(data: CampaignReportData, msg: ReportMessages, f: Formatt
     <dt>${msg.noteFormula}</dt><dd>${msg.noteFormulaText}</dd>
     <dt>${msg.delayPoints}</dt><dd>≤ n1: ${DELAY_POINTS.withinFirstNorm}, ≤ n2: ${DELAY_POINTS.withinSecondNorm}, ≤ 2 × n2: ${DELAY_POINTS.withinTwiceSecondNorm}, &gt; 2 × n2: ${DELAY_POINTS.later}, ${msg.unanswered.toLowerCase()}: ${DELAY_POINTS.never}</dd>
     <dt>${msg.welcomeWeights}</dt><dd>${Object.entries(WELCOME_WEIGHTS)
-      .map(([id, weight]) => `${CRITERIA.find((c) => c.id === id)?.label ?? id} × ${f.number(weight, weight % 1 === 0 ? 0 : 1)}`)
+      .map(([id, weight]) => `${msg.criteria[id as CriterionId] ?? id} × ${f.number(weight, weight % 1 === 0 ? 0 : 1)}`)
       .join(' · ')}</dd>
     <dt>${msg.analyserVersion}</dt><dd>${versions}</dd>
   </dl>

@@ -22,12 +22,19 @@ dl.facts dd { margin: 0; }
 .headline div { border: 1px solid var(--line); border-radius: 2mm; padding: 2mm; background: var(--soft); }
 .headline .value { display: block; font-size: 14pt; font-weight: 700; color: var(--accent); }
 .headline .label { display: block; font-size: 8.5pt; color: var(--muted); }
-section, .chart-box, .figures, .ranking-sector, .probe-part { break-inside: avoid; page-break-inside: avoid; }
+section.method, .headline, .chart-box, table.figures, .ranking-sector, dl.facts, table.form-findings, tr { break-inside: avoid; page-break-inside: avoid; }
 h2, h3, h4 { break-after: avoid; page-break-after: avoid; }
 .brand { break-before: page; page-break-before: always; }
 .chart-box { margin: 2mm 0 4mm; }
 .chart-box svg { max-width: 100%; height: auto; }
-.probe { border: 1px solid var(--line); border-radius: 2mm; padding: 2mm 3mm; margin: 3mm 0; }
+.probe { border: 1px solid var(--line); border-radius: 2mm; padding: 1.5mm 2.5mm; margin: 2.5mm 0; font-size: 9pt; }
+.probe dl.facts { grid-template-columns: 32mm 1fr 32mm 1fr; font-size: 8.5pt; }
+.probe dl.facts dt.row { grid-column: 1; }
+.probe dl.facts dd.wide { grid-column: 2 / 5; }
+.probe table { font-size: 8pt; }
+.probe th, .probe td { padding: 0.4mm 1mm; }
+.probe h4 { margin: 2mm 0 0.5mm; font-size: 9pt; }
+.reply-text { font-size: 8.5pt; }
 .probe.unanswered { border-left: 4px solid var(--bad); }
 .probe.answered { border-left: 4px solid var(--good); }
 .probe h3 { margin-top: 0; }
@@ -40,6 +47,7 @@ mark.spelling { background: #ffe3e3; color: var(--bad); text-decoration: underli
 .mail-view img { max-width: 100%; height: auto; }
 .mail-view table { width: auto; border: 0; margin: 0; }
 .mail-view td, .mail-view th { border: 0; padding: 0; }
+.sonde-mail-text { white-space: pre-wrap; word-break: break-word; font-family: inherit; margin: 0; }
 .sonde-remote-image { display: inline-block; border: 1px dashed var(--bad); color: var(--bad); padding: 0 1mm; font-size: 8pt; }
 .override { color: var(--accent); font-weight: 600; }
 code, .hash { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8.5pt; word-break: break-all; }

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/db/api-keys.repo.ts';
 import type { DkimResolver } from '../../src/mail/dkim.ts';
 import { createFormatter } from '../../src/web/format.ts';
-import { closePdfRenderers } from '../../src/web/pdf.ts';
+import { PdfRenderer, closePdfRenderers } from '../../src/web/pdf.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { hostileReplySource } from '../support/hostile-mail.ts';
 import { HOUR, rawMail } from '../support/mail-factory.ts';
@@ -141,6 +141,9 @@ describe('GET /v1/campaigns/:id/report', () => {
     expect(malformed.statusCode).toBe(400);
     expect(malformed.headers['content-type']).toContain('application/problem+json');
     expect((await get(`/v1/campaigns/${C}/report?lang=de`)).statusCode).toBe(400);
+    const openapi = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(openapi.paths['/v1/campaigns/{id}/report'].get.responses['200'].content)).toEqual(['text/html', 'application/pdf']);
+    expect(openapi.paths['/v1/messages/{id}/raw'].get).toBeDefined();
   });
 
   it('serves a self-contained French page to a reader, with the figures of /v1/stats and the ranking', async () => {
@@ -251,6 +254,7 @@ describe('GET /v1/campaigns/:id/report', () => {
       const response = await page.goto(`${url}/v1/campaigns/${C}/report?brandId=${BA}`, { waitUntil: 'networkidle' });
       expect(response?.status()).toBe(200);
       expect(await page.locator('[data-reply-id] .mail-view').count()).toBe(2);
+      expect(await page.locator('[data-mark="brand-rate"]').count()).toBe(0);
       expect(await page.textContent(`[data-reply-id="${ids.hostile}"] .mail-view`)).toContain('votre carte est partie ce matin');
       expect(await page.locator('.sonde-remote-image').first().textContent()).toContain('image distante bloquée (127.0.0.1');
       expect(await page.locator('script, iframe, object, form, link').count()).toBe(0);
@@ -268,6 +272,25 @@ describe('GET /v1/campaigns/:id/report', () => {
     expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
     const viaAccept = await get(`/v1/campaigns/${C}/report?brandId=${BC}`, { authorization: `Bearer ${readerKey}`, accept: 'application/pdf' });
     expect(viaAccept.headers['content-type']).toBe('application/pdf');
+    // the brand's evidence pack prints the hostile message itself, sanitised
+    const pack = await get(`/v1/campaigns/${C}/report?brandId=${BA}&format=pdf`);
+    expect(pack.statusCode).toBe(200);
+    expect(pixel.hits).toEqual([]);
+    const packDir = mkdtempSync(join(tmpdir(), 'sonde-pack-'));
+    writeFileSync(join(packDir, 'pack.pdf'), pack.rawPayload);
+    const packText = squash(execFileSync('pdftotext', [join(packDir, 'pack.pdf'), '-'], { encoding: 'utf8' }));
+    expect(packText).toContain('votre carte est partie ce matin par la poste');
+    expect(packText).toContain('image distante bloquée (127.0.0.1');
+
+    // and the renderer itself refuses what a page asks for, even unsanitised
+    const renderer = new PdfRenderer(CHROMIUM);
+    try {
+      const raw = await renderer.render(`<!doctype html><html><body><p>brut</p><img src="${pixel.base}/raw.gif"><link rel="stylesheet" href="${pixel.base}/raw.css"></body></html>`, { title: 'brut' });
+      expect(raw.pages).toBe(1);
+      expect(renderer.blockedRequests).toBeGreaterThanOrEqual(1);
+    } finally {
+      await renderer.close();
+    }
     expect(pixel.hits).toEqual([]);
 
     const dir = mkdtempSync(join(tmpdir(), 'sonde-report-'));
