@@ -30,6 +30,7 @@ import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
 import { reportRoutes } from './report.routes.ts';
 import type { PdfRenderer } from '../web/pdf.ts';
 
@@ -45,6 +46,8 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
+  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey' | 'pdfRenderer'>;
   /** Renders PDF reports; the process's shared Chromium renderer when absent. */
   pdfRenderer?: PdfRenderer;
 }
@@ -106,5 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     { prefix: '/v1' },
   );
+  // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
+  await app.register(dashboardPlugin, { deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, ...deps.dashboard } });
   return app;
 }
