@@ -26,6 +26,8 @@ const EnvSchema = Type.Object({
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
+  SONDE_WEBHOOK_TIMEOUT_SECONDS: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 120 }),
+  SONDE_WEBHOOK_RETRY_BASE_SECONDS: Type.Number({ default: 60, exclusiveMinimum: 0 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
 type Env = Static<typeof EnvSchema>;
@@ -47,6 +49,10 @@ export interface Config {
   workerConcurrency: number;
   rateLimitPerMinute: number;
   closeAfterDays: number;
+  /** Bound of one webhook request. */
+  webhookTimeoutMs: number;
+  /** First wait before a failed webhook delivery is tried again; the waits double from it (tests shrink it). */
+  webhookRetryBaseMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -84,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    webhookTimeoutMs: Math.round(parsed.SONDE_WEBHOOK_TIMEOUT_SECONDS * 1000),
+    webhookRetryBaseMs: Math.round(parsed.SONDE_WEBHOOK_RETRY_BASE_SECONDS * 1000),
     logLevel: parsed.LOG_LEVEL,
   };
 }
