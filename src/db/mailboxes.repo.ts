@@ -20,6 +20,22 @@ export interface ServerSettings {
   user: string;
 }
 
+/** How a server login proves itself, as the API shows it: never a secret. */
+export type ServerAuth =
+  | { type: 'password' }
+  | { type: 'oauth2'; provider: 'google' | 'microsoft' | 'custom'; tokenUrl: string; scope: string | null };
+
+/** OAuth2 (XOAUTH2) login as stored: client id, client secret and refresh token sealed together as JSON. */
+export interface SealedOAuth2 {
+  provider: 'google' | 'microsoft' | 'custom';
+  tokenUrl: string;
+  scope: string | null;
+  sealedCredentials: string;
+}
+
+/** A server's sealed login: a password, or OAuth2 credentials. */
+export type SealedLogin = { sealedPassword: string; oauth2?: undefined } | { oauth2: SealedOAuth2; sealedPassword?: undefined };
+
 export interface FolderSyncState {
   path: string;
   specialUse: string | null;
@@ -46,8 +62,8 @@ export interface Mailbox {
   address: string;
   personaId: string;
   persona: Persona;
-  imap: ServerSettings;
-  smtp: ServerSettings | null;
+  imap: ServerSettings & { auth: ServerAuth };
+  smtp: (ServerSettings & { auth: ServerAuth }) | null;
   pollIntervalSeconds: number;
   extraFolders: string[];
   probeAddressPattern: string | null;
@@ -63,8 +79,8 @@ export interface MailboxInput {
   label: string;
   address: string;
   persona: Persona;
-  imap: ServerSettings & { sealedPassword: string };
-  smtp?: (ServerSettings & { sealedPassword: string }) | null | undefined;
+  imap: ServerSettings & SealedLogin;
+  smtp?: (ServerSettings & SealedLogin) | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -75,8 +91,8 @@ export interface MailboxPatch {
   label?: string | undefined;
   address?: string | undefined;
   persona?: Partial<Persona> | undefined;
-  imap?: (Partial<ServerSettings> & { sealedPassword?: string | undefined }) | undefined;
-  smtp?: (Partial<ServerSettings> & { sealedPassword?: string | undefined }) | null | undefined;
+  imap?: (Partial<ServerSettings> & Partial<SealedLogin>) | undefined;
+  smtp?: (Partial<ServerSettings> & Partial<SealedLogin>) | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -86,8 +102,8 @@ export interface MailboxPatch {
 /** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
 export interface MailboxCredentials {
   mailbox: Mailbox;
-  imap: ServerSettings & { sealedPassword: string };
-  smtp: (ServerSettings & { sealedPassword: string }) | null;
+  imap: ServerSettings & { sealedPassword: string; oauth2: SealedOAuth2 | null };
+  smtp: (ServerSettings & { sealedPassword: string; oauth2: SealedOAuth2 | null }) | null;
 }
 
 interface MailboxRow {
@@ -102,7 +118,17 @@ interface MailboxRow {
   imap_port: number;
   imap_secure: boolean;
   imap_user: string;
-  imap_password_enc: string;
+  imap_password_enc: string | null;
+  imap_auth_type: 'password' | 'oauth2';
+  imap_oauth2_enc: string | null;
+  imap_oauth2_provider: SealedOAuth2['provider'] | null;
+  imap_oauth2_token_url: string | null;
+  imap_oauth2_scope: string | null;
+  smtp_auth_type: 'password' | 'oauth2';
+  smtp_oauth2_enc: string | null;
+  smtp_oauth2_provider: SealedOAuth2['provider'] | null;
+  smtp_oauth2_token_url: string | null;
+  smtp_oauth2_scope: string | null;
   smtp_host: string | null;
   smtp_port: number | null;
   smtp_secure: boolean;
@@ -151,10 +177,10 @@ function toMailbox(row: MailboxRow): Mailbox {
     address: row.address,
     personaId: row.persona_id,
     persona: { firstName: row.first_name, lastName: row.last_name, gender: row.gender },
-    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, user: row.imap_user },
+    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, user: row.imap_user, auth: authOf(sealedOAuth2(row, 'imap')) },
     smtp:
       row.smtp_host && row.smtp_port && row.smtp_user !== null
-        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, user: row.smtp_user }
+        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, user: row.smtp_user, auth: authOf(sealedOAuth2(row, 'smtp')) }
         : null,
     pollIntervalSeconds: row.poll_interval_seconds,
     extraFolders: row.extra_folders,
@@ -175,38 +201,78 @@ function toMailbox(row: MailboxRow): Mailbox {
   };
 }
 
+function sealedOAuth2(row: MailboxRow, side: 'imap' | 'smtp'): SealedOAuth2 | null {
+  const r = row as unknown as Record<string, string | null>;
+  if (r[`${side}_auth_type`] !== 'oauth2' || !r[`${side}_oauth2_enc`] || !r[`${side}_oauth2_token_url`]) return null;
+  return {
+    provider: (r[`${side}_oauth2_provider`] ?? 'custom') as SealedOAuth2['provider'],
+    tokenUrl: r[`${side}_oauth2_token_url`]!,
+    scope: r[`${side}_oauth2_scope`] ?? null,
+    sealedCredentials: r[`${side}_oauth2_enc`]!,
+  };
+}
+
+function authOf(oauth2: SealedOAuth2 | null): ServerAuth {
+  return oauth2 ? { type: 'oauth2', provider: oauth2.provider, tokenUrl: oauth2.tokenUrl, scope: oauth2.scope } : { type: 'password' };
+}
+
+/** The columns of one server's login, for an insert or an update: the other kind's columns cleared. */
+function loginColumns(side: 'imap' | 'smtp', login: Partial<SealedLogin> | undefined): Record<string, unknown> {
+  if (login?.oauth2) {
+    return {
+      [`${side}AuthType`]: 'oauth2',
+      [`${side}Password`]: null,
+      [`${side}OAuth2`]: login.oauth2.sealedCredentials,
+      [`${side}OAuth2Provider`]: login.oauth2.provider,
+      [`${side}OAuth2TokenUrl`]: login.oauth2.tokenUrl,
+      [`${side}OAuth2Scope`]: login.oauth2.scope,
+    };
+  }
+  if (login?.sealedPassword !== undefined) {
+    return {
+      [`${side}AuthType`]: 'password',
+      [`${side}Password`]: login.sealedPassword,
+      [`${side}OAuth2`]: null,
+      [`${side}OAuth2Provider`]: null,
+      [`${side}OAuth2TokenUrl`]: null,
+      [`${side}OAuth2Scope`]: null,
+    };
+  }
+  return {};
+}
+
 export async function insertMailbox(db: Queryable, input: MailboxInput): Promise<Mailbox> {
   const persona = await db.query<{ id: string }>(
     'insert into personas (first_name, last_name, gender) values ($1, $2, $3) returning id',
     [input.persona.firstName, input.persona.lastName, input.persona.gender ?? null],
   );
+  const fields: Record<string, unknown> = {
+    label: input.label,
+    address: input.address.toLowerCase(),
+    personaId: persona.rows[0]!.id,
+    imapHost: input.imap.host,
+    imapPort: input.imap.port,
+    imapSecure: input.imap.secure,
+    imapUser: input.imap.user,
+    ...loginColumns('imap', input.imap),
+    smtpHost: input.smtp?.host ?? null,
+    smtpPort: input.smtp?.port ?? null,
+    smtpSecure: input.smtp?.secure ?? true,
+    smtpUser: input.smtp?.user ?? null,
+    ...(input.smtp ? loginColumns('smtp', input.smtp) : {}),
+    pollIntervalSeconds: input.pollIntervalSeconds ?? 60,
+    extraFolders: input.extraFolders ?? [],
+    probeAddressPattern: input.probeAddressPattern ?? null,
+    enabled: input.enabled ?? true,
+  };
+  const columns = Object.keys(fields).filter((f) => fields[f] !== undefined);
   const { rows } = await db.query<{ id: string }>(
-    `insert into mailboxes (label, address, persona_id, imap_host, imap_port, imap_secure, imap_user, imap_password_enc,
-                            smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_enc,
-                            poll_interval_seconds, extra_folders, probe_address_pattern, enabled)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, 60), $15, $16, coalesce($17, true))
-     returning id`,
-    [
-      input.label,
-      input.address.toLowerCase(),
-      persona.rows[0]!.id,
-      input.imap.host,
-      input.imap.port,
-      input.imap.secure,
-      input.imap.user,
-      input.imap.sealedPassword,
-      input.smtp?.host ?? null,
-      input.smtp?.port ?? null,
-      input.smtp?.secure ?? true,
-      input.smtp?.user ?? null,
-      input.smtp?.sealedPassword ?? null,
-      input.pollIntervalSeconds ?? null,
-      input.extraFolders ?? [],
-      input.probeAddressPattern ?? null,
-      input.enabled ?? null,
-    ],
+    `insert into mailboxes (${columns.map((f) => INSERT_COLUMNS[f]).join(', ')})
+     values (${columns.map((_, i) => `$${i + 1}`).join(', ')}) returning id`,
+    columns.map((f) => fields[f]),
   );
-  return (await findMailbox(db, rows[0]!.id))!;
+  const id = rows[0]!.id;
+  return (await findMailbox(db, id))!;
 }
 
 export async function findMailbox(db: Queryable, id: string): Promise<Mailbox | null> {
@@ -235,8 +301,8 @@ export async function findMailboxCredentials(db: Queryable, id: string): Promise
   const box = toMailbox(row);
   return {
     mailbox: box,
-    imap: { ...box.imap, sealedPassword: row.imap_password_enc },
-    smtp: box.smtp && row.smtp_password_enc !== null ? { ...box.smtp, sealedPassword: row.smtp_password_enc } : null,
+    imap: { ...box.imap, sealedPassword: row.imap_password_enc ?? '', oauth2: sealedOAuth2(row, 'imap') },
+    smtp: box.smtp && (row.smtp_password_enc !== null || row.smtp_auth_type === 'oauth2') ? { ...box.smtp, sealedPassword: row.smtp_password_enc ?? '', oauth2: sealedOAuth2(row, 'smtp') } : null,
   };
 }
 
@@ -259,17 +325,17 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
     imapPort: patch.imap?.port,
     imapSecure: patch.imap?.secure,
     imapUser: patch.imap?.user,
-    imapPassword: patch.imap?.sealedPassword,
+    ...loginColumns('imap', patch.imap),
   };
   if (patch.smtp === null) {
-    Object.assign(flat, { smtpHost: null, smtpPort: null, smtpUser: null, smtpPassword: null });
+    Object.assign(flat, { smtpHost: null, smtpPort: null, smtpUser: null, smtpPassword: null, smtpAuthType: 'password', smtpOAuth2: null, smtpOAuth2Provider: null, smtpOAuth2TokenUrl: null, smtpOAuth2Scope: null });
   } else if (patch.smtp) {
     Object.assign(flat, {
       smtpHost: patch.smtp.host,
       smtpPort: patch.smtp.port,
       smtpSecure: patch.smtp.secure,
       smtpUser: patch.smtp.user,
-      smtpPassword: patch.smtp.sealedPassword,
+      ...loginColumns('smtp', patch.smtp),
     });
   }
   const set = setClause(flat, MAILBOX_COLUMNS, 2);
@@ -305,7 +371,19 @@ const MAILBOX_COLUMNS = {
   smtpSecure: 'smtp_secure',
   smtpUser: 'smtp_user',
   smtpPassword: 'smtp_password_enc',
+  imapAuthType: 'imap_auth_type',
+  imapOAuth2: 'imap_oauth2_enc',
+  imapOAuth2Provider: 'imap_oauth2_provider',
+  imapOAuth2TokenUrl: 'imap_oauth2_token_url',
+  imapOAuth2Scope: 'imap_oauth2_scope',
+  smtpAuthType: 'smtp_auth_type',
+  smtpOAuth2: 'smtp_oauth2_enc',
+  smtpOAuth2Provider: 'smtp_oauth2_provider',
+  smtpOAuth2TokenUrl: 'smtp_oauth2_token_url',
+  smtpOAuth2Scope: 'smtp_oauth2_scope',
 };
+
+const INSERT_COLUMNS: Record<string, string> = { ...MAILBOX_COLUMNS, personaId: 'persona_id' };
 
 export async function deleteMailbox(db: Queryable, id: string): Promise<boolean> {
   const { rows } = await db.query<{ persona_id: string }>('delete from mailboxes where id = $1 returning persona_id', [id]);
