@@ -394,3 +394,12 @@ export async function deleteMailbox(db: Queryable, id: string): Promise<boolean>
   return true;
 }
 
+
+/**
+ * Stores the OAuth2 credentials sealed again with a rotated refresh token, only if the
+ * stored ones are still those the token was obtained with (a patch meanwhile wins).
+ */
+export async function saveRotatedRefreshToken(db: Queryable, mailboxId: string, channel: 'imap' | 'smtp', previousSealed: string, sealed: string): Promise<void> {
+  const column = channel === 'imap' ? 'imap_oauth2_enc' : 'smtp_oauth2_enc';
+  await db.query(`update mailboxes set ${column} = $3 where id = $1 and ${column} = $2`, [mailboxId, previousSealed, sealed]);
+}
