@@ -14,8 +14,8 @@ import {
   findMailboxCredentials,
   type SealedLogin,
   type SealedOAuth2,
-  type ServerSettings,
 } from '../db/mailboxes.repo.ts';
+import type { ServerAddress } from '../mail/server-login.ts';
 import { withTransaction } from '../db/pool.ts';
 import { defaultScope, OAUTH2_PROVIDERS, tokenEndpoint, type OAuth2Credentials } from '../http/oauth2-token.ts';
 import type { RouteOptions } from './app.ts';
@@ -195,8 +195,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     { config: { writeRole: 'admin' }, schema: { tags, body: MailboxInput, response: { 201: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request, reply) => {
       const body = request.body;
-      const imap = sealServer('imap', body.imap, 'create') as ServerSettings & SealedLogin;
-      const smtp = body.smtp ? (sealServer('smtp', body.smtp, 'create') as ServerSettings & SealedLogin) : null;
+      const imap = sealServer('imap', body.imap, 'create') as ServerAddress & SealedLogin;
+      const smtp = body.smtp ? (sealServer('smtp', body.smtp, 'create') as ServerAddress & SealedLogin) : null;
       const mailbox = await withTransaction(pool, (tx) =>
         insertMailbox(tx, { ...body, persona: { ...body.persona, gender: body.persona.gender ?? null }, imap, smtp }),
       );

@@ -3,6 +3,7 @@
  * caller's SecretBox before they reach SQL and are never part of a `Mailbox`:
  * only `findMailboxCredentials` returns them, for the sync and send jobs.
  */
+import type { ServerAddress } from '../mail/server-login.ts';
 import type { Queryable } from './pool.ts';
 import { pageClause, toPage, type Page, type PageRequest } from './page.ts';
 import { setClause } from './sql.ts';
@@ -11,13 +12,6 @@ export interface Persona {
   firstName: string;
   lastName: string;
   gender: 'female' | 'male' | 'other' | null;
-}
-
-export interface ServerSettings {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
 }
 
 /** How a server login proves itself, as the API shows it: never a secret. */
@@ -62,8 +56,8 @@ export interface Mailbox {
   address: string;
   personaId: string;
   persona: Persona;
-  imap: ServerSettings & { auth: ServerAuth };
-  smtp: (ServerSettings & { auth: ServerAuth }) | null;
+  imap: ServerAddress & { auth: ServerAuth };
+  smtp: (ServerAddress & { auth: ServerAuth }) | null;
   pollIntervalSeconds: number;
   extraFolders: string[];
   probeAddressPattern: string | null;
@@ -79,8 +73,8 @@ export interface MailboxInput {
   label: string;
   address: string;
   persona: Persona;
-  imap: ServerSettings & SealedLogin;
-  smtp?: (ServerSettings & SealedLogin) | null | undefined;
+  imap: ServerAddress & SealedLogin;
+  smtp?: (ServerAddress & SealedLogin) | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -91,8 +85,8 @@ export interface MailboxPatch {
   label?: string | undefined;
   address?: string | undefined;
   persona?: Partial<Persona> | undefined;
-  imap?: (Partial<ServerSettings> & Partial<SealedLogin>) | undefined;
-  smtp?: (Partial<ServerSettings> & Partial<SealedLogin>) | null | undefined;
+  imap?: (Partial<ServerAddress> & Partial<SealedLogin>) | undefined;
+  smtp?: (Partial<ServerAddress> & Partial<SealedLogin>) | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -102,8 +96,8 @@ export interface MailboxPatch {
 /** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
 export interface MailboxCredentials {
   mailbox: Mailbox;
-  imap: ServerSettings & { sealedPassword: string; oauth2: SealedOAuth2 | null };
-  smtp: (ServerSettings & { sealedPassword: string; oauth2: SealedOAuth2 | null }) | null;
+  imap: ServerAddress & SealedLogin;
+  smtp: (ServerAddress & SealedLogin) | null;
 }
 
 interface MailboxRow {
@@ -212,6 +206,15 @@ function sealedOAuth2(row: MailboxRow, side: 'imap' | 'smtp'): SealedOAuth2 | nu
   };
 }
 
+function sealedLogin(sealedPassword: string | null, oauth2: SealedOAuth2 | null): SealedLogin | null {
+  if (oauth2) return { oauth2 };
+  return sealedPassword === null ? null : { sealedPassword };
+}
+
+function withLogin<T extends ServerAddress>(server: T, login: SealedLogin | null): (T & SealedLogin) | null {
+  return login ? { ...server, ...login } : null;
+}
+
 function authOf(oauth2: SealedOAuth2 | null): ServerAuth {
   return oauth2 ? { type: 'oauth2', provider: oauth2.provider, tokenUrl: oauth2.tokenUrl, scope: oauth2.scope } : { type: 'password' };
 }
@@ -301,8 +304,8 @@ export async function findMailboxCredentials(db: Queryable, id: string): Promise
   const box = toMailbox(row);
   return {
     mailbox: box,
-    imap: { ...box.imap, sealedPassword: row.imap_password_enc ?? '', oauth2: sealedOAuth2(row, 'imap') },
-    smtp: box.smtp && (row.smtp_password_enc !== null || row.smtp_auth_type === 'oauth2') ? { ...box.smtp, sealedPassword: row.smtp_password_enc ?? '', oauth2: sealedOAuth2(row, 'smtp') } : null,
+    imap: { ...box.imap, ...sealedLogin(row.imap_password_enc, sealedOAuth2(row, 'imap'))! },
+    smtp: box.smtp ? (withLogin(box.smtp, sealedLogin(row.smtp_password_enc, sealedOAuth2(row, 'smtp')))) : null,
   };
 }
 

@@ -162,3 +162,12 @@ export async function listOutcomeProbeIds(db: Queryable, campaignId: string): Pr
   const { rows } = await db.query<{ probe_id: string }>('select probe_id from outcomes where campaign_id = $1 order by probe_id', [campaignId]);
   return rows.map((r) => r.probe_id);
 }
+
+/** What a probe's outcome said before a recompute: its first answer and receipt (for the webhook events of the change). */
+export async function findOutcomeMarks(db: Queryable, probeId: string): Promise<{ answerReplyId: string | null; acknowledgedAt: Date | null } | null> {
+  const { rows } = await db.query<{ answer_reply_id: string | null; acknowledged_at: Date | null }>(
+    'select answer_reply_id, acknowledged_at from outcomes where probe_id = $1',
+    [probeId],
+  );
+  return rows[0] ? { answerReplyId: rows[0].answer_reply_id, acknowledgedAt: rows[0].acknowledged_at } : null;
+}

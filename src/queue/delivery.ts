@@ -74,8 +74,9 @@ export async function sendingMailbox(db: Queryable, secretBox: SecretBox, mailbo
   if (!credentials) throw new UnrecoverableError(`mailbox ${mailboxId} does not exist`);
   const { mailbox } = credentials;
   if (!credentials.smtp) throw new MailboxFaultError(`mailbox ${mailbox.label} has no SMTP settings`);
-  const { sealedPassword: smtpSealed, ...smtp } = credentials.smtp;
-  const { sealedPassword: imapSealed, ...imap } = credentials.imap;
+  const { sealedPassword: smtpSealed, oauth2: _smtpOAuth2, ...smtp } = credentials.smtp;
+  const { sealedPassword: imapSealed, oauth2: _imapOAuth2, ...imap } = credentials.imap;
+  if (smtpSealed === undefined || imapSealed === undefined) throw new MailboxFaultError(`mailbox ${mailbox.label} logs in with OAuth2, which this sender does not speak yet`);
   return {
     address: mailbox.address,
     persona: mailbox.persona,

@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import { PreparePool } from '../flow/prepare-pool.ts';
+import { MailboxSync } from '../flow/sync-mailbox.ts';
 import { ImapConnectionCache } from '../mail/imap-client.ts';
-import { PreparePool } from '../mail/prepare-pool.ts';
 import type { SecretBox } from '../secrets.ts';
 import { analyseReplyProcessor, enqueueAnalyses } from './analyse-reply.job.ts';
 import { pollMailboxProcessor } from './poll-mailbox.job.ts';
@@ -14,6 +15,8 @@ import { campaignProcessor } from './campaign.job.ts';
 import type { Timing } from './delivery.ts';
 import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
+import { queueEventSink, webhooksProcessor } from './webhooks.job.ts';
+import { AccessTokenCache } from '../http/oauth2-token.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
@@ -35,23 +38,39 @@ export interface BuiltProcessors {
 export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   const connections = new ImapConnectionCache(5 * 60_000, deps.logger);
   const preparer = new PreparePool(deps.logger);
+  // OAuth2 access tokens, shared by the sync and the sending of this process
+  const tokens = new AccessTokenCache();
+  const events = queueEventSink(deps.queues.webhooks);
   return {
     processors: {
       'poll-mailbox': pollMailboxProcessor({
-        pool: deps.pool,
         redis: deps.redis,
-        secretBox: deps.secretBox,
-        logger: deps.logger,
-        connections,
         lockPrefix: deps.config.queuePrefix,
-        maxMessageBytes: deps.config.maxMessageBytes,
-        preparer,
-        onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
+        logger: deps.logger,
+        sync: new MailboxSync({
+          pool: deps.pool,
+          secretBox: deps.secretBox,
+          connections,
+          maxMessageBytes: deps.config.maxMessageBytes,
+          preparer,
+          onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
+          tokens,
+          events,
+          logger: deps.logger,
+        }),
       }),
       'analyse-reply': analyseReplyProcessor(deps.pool),
       'send-probe': sendProbeProcessor(deps, deps.timing),
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
+      webhooks: webhooksProcessor({
+        db: deps.pool,
+        secretBox: deps.secretBox,
+        timeoutMs: deps.config.webhookTimeoutMs,
+        retryBaseMs: deps.config.webhookRetryBaseMs,
+        queue: deps.queues.webhooks,
+        logger: deps.logger,
+      }),
     },
     close: async () => {
       await connections.close();
