@@ -3,16 +3,44 @@
  * and refresh token write-only and sealed, validates the provider settings, and password
  * mailboxes work as before.
  */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebhookEvent } from '../../src/audit/webhook-payload.ts';
+import { insertProbe } from '../../src/db/probes.repo.ts';
+import { startDovecot, type DovecotServer } from '../../src/devtools/dovecot.ts';
+import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
+import { AccessTokenCache } from '../../src/http/oauth2-token.ts';
+import { createLogger } from '../../src/logger.ts';
+import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
+import { pollMailbox, type PollDeps } from '../../src/queue/poll-mailbox.job.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { appendMessage } from '../support/imap.ts';
+import { HOUR, newMessageId, rawMail } from '../support/mail-factory.ts';
+import { startOAuth2Server, type TestOAuth2Server } from '../support/oauth2-server.ts';
 
 let t: TestContext;
+let oauth: TestOAuth2Server;
+let dovecot: DovecotServer;
+let redis: Redis;
+const connections = new ImapConnectionCache();
+const lockPrefix = `sonde-test-${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   t = await createTestContext();
+  oauth = await startOAuth2Server();
+  // a Dovecot of this file's own: its oauth2 passdb asks this file's introspection endpoint
+  dovecot = await startDovecot({ oauth2: { introspectionUrl: oauth.introspectionUrl } });
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 });
 
 afterAll(async () => {
+  await connections.close();
+  await dovecot?.stop();
+  await oauth?.close();
+  const keys = await redis.keys(`${lockPrefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
   await t?.close();
 });
 
@@ -91,5 +119,121 @@ describe('oauth2 mailboxes in the API', () => {
     const none = await post({ ...oauth2Mailbox('none@example.test', {}), imap: { host: 'h.example.test', port: 993, secure: true, user: 'u' } });
     expect(none.statusCode).toBe(400);
     expect(none.body).toContain('password');
+  });
+});
+
+describe('an oauth2 mailbox against Dovecot', () => {
+  it('syncs with an access token, refreshes an expired one, and shows a revoked refresh token in syncState', async () => {
+    const user = await dovecot.createUser('oauth');
+    const refreshToken = oauth.grant(user.user);
+    const res = await post({
+      label: 'Marie (OAuth2)',
+      address: user.address,
+      persona: { firstName: 'Marie', lastName: 'Dupont' },
+      imap: {
+        host: dovecot.host,
+        port: dovecot.port,
+        secure: false,
+        user: user.user,
+        auth: { type: 'oauth2', provider: 'custom', tokenUrl: oauth.tokenUrl, clientId: oauth.client.clientId, clientSecret: oauth.client.clientSecret, refreshToken },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    const mailboxId: string = res.json().id;
+
+    const events: WebhookEvent[] = [];
+    const sync = new MailboxSync({
+      pool: t.db.pool,
+      secretBox: t.secretBox,
+      connections,
+      maxMessageBytes: 25 * 1024 * 1024,
+      tokens: new AccessTokenCache(),
+      events: { enqueue: async (batch) => void events.push(...batch) },
+      logger: createLogger('silent'),
+    });
+    const deps: PollDeps = { redis, lockPrefix, logger: createLogger('silent'), sync };
+    const poll = () => pollMailbox(deps, { mailboxId, trigger: 'api' });
+    const mailbox = async () => (await t.app.inject({ method: 'GET', url: `/v1/mailboxes/${mailboxId}`, headers: t.auth() })).json();
+
+    // a probe and the brand's answer, two hours later
+    const sector = (await t.app.inject({ method: 'POST', url: '/v1/sectors', headers: t.auth(), payload: { name: 'Banque' } })).json();
+    const brand = (await t.app.inject({ method: 'POST', url: '/v1/brands', headers: t.auth(), payload: { name: 'Banque OAuth', sectorId: sector.id, senderDomains: ['banque-oauth.fr'] } })).json();
+    const campaign = (await t.app.inject({ method: 'POST', url: '/v1/campaigns', headers: t.auth(), payload: { name: 'OAuth', brandIds: [brand.id] } })).json();
+    const sentAt = new Date('2026-03-02T08:00:00Z');
+    const messageId = newMessageId('sonde.test');
+    const probe = await insertProbe(t.db.pool, {
+      campaignId: campaign.id, brandId: brand.id, mailboxId, channel: 'email', recipient: 'contact@banque-oauth.fr', personaAddress: user.address,
+      subject: 'Frais de tenue de compte', body: 'Bonjour, quels sont vos frais ? Marie Dupont', messageId, sentAt, status: 'sent',
+    });
+    const answerAt = new Date(sentAt.getTime() + 2 * HOUR);
+    await appendMessage(dovecot, user, 'INBOX', rawMail({
+      from: 'Julie Martin <julie.martin@banque-oauth.fr>', to: user.address, subject: 'Re: Frais de tenue de compte',
+      text: 'Bonjour Madame Dupont,\n\nLes frais sont de 2 euros par mois.\n\nCordialement,\nJulie Martin', date: answerAt, inReplyTo: messageId, references: [messageId],
+    }), answerAt);
+
+    const first = await poll();
+    expect(first.status).toBe('done');
+    expect(oauth.tokenRequests).toBe(1);
+    expect(oauth.introspections).toBeGreaterThanOrEqual(1);
+    expect((await mailbox()).syncState).toMatchObject({ lastError: null, consecutiveFailures: 0, lastUid: 1 });
+    // the answer found by the sync is an event, emitted once
+    expect(events.map((e) => e.type)).toEqual(['answer.received']);
+    expect(events[0]).toMatchObject({ probe: { probeId: probe.id, brandId: brand.id, campaignId: campaign.id, delayHours: 2 } });
+
+    // the access token expires early (the cache still believes in it): the refused login is retried with a fresh one
+    oauth.expireAccessTokens();
+    await connections.drop(mailboxId);
+    expect((await poll()).status).toBe('done');
+    expect(oauth.tokenRequests).toBe(2);
+    expect(events).toHaveLength(1);
+
+    // the refresh token is revoked: the next refresh fails, in plain words, on the mailbox
+    oauth.revoke(refreshToken);
+    oauth.expireAccessTokens();
+    await connections.drop(mailboxId);
+    await expect(poll()).rejects.toMatchObject({ permanent: true });
+    const failing = (await mailbox()).syncState;
+    expect(failing.consecutiveFailures).toBe(1);
+    expect(failing.lastError).toContain('refused the refresh token (invalid_grant: Token has been expired or revoked.)');
+    expect(failing.lastError).not.toContain(refreshToken);
+    expect(events.slice(1).map((e) => e.type)).toEqual(['mailbox.failing']);
+    expect(events[1]).toMatchObject({ mailbox: { mailboxId, channel: 'imap', error: failing.lastError } });
+    // failing again is no news
+    await expect(poll()).rejects.toMatchObject({ permanent: true });
+    expect(events).toHaveLength(2);
+
+    oauth.restore(refreshToken);
+    expect((await poll()).status).toBe('done');
+    expect((await mailbox()).syncState).toMatchObject({ lastError: null, consecutiveFailures: 0 });
+    expect(events.slice(2).map((e) => e.type)).toEqual(['mailbox.recovered']);
+  });
+
+  it('refreshes an access token before it expires', async () => {
+    const user = await dovecot.createUser('early');
+    const refreshToken = oauth.grant(user.user);
+    oauth.expiresIn = 2;
+    try {
+      const res = await post({
+        label: 'Early', address: user.address, persona: { firstName: 'Marie', lastName: 'Dupont' },
+        imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, auth: { type: 'oauth2', provider: 'custom', tokenUrl: oauth.tokenUrl, clientId: oauth.client.clientId, clientSecret: oauth.client.clientSecret, refreshToken } },
+      });
+      const mailboxId: string = res.json().id;
+      const sync = new MailboxSync({ pool: t.db.pool, secretBox: t.secretBox, connections, maxMessageBytes: 1 << 20, tokens: new AccessTokenCache() });
+      const deps: PollDeps = { redis, lockPrefix, logger: createLogger('silent'), sync };
+      const before = oauth.tokenRequests;
+      expect((await pollMailbox(deps, { mailboxId, trigger: 'api' })).status).toBe('done');
+      expect((await pollMailbox(deps, { mailboxId, trigger: 'api' })).status).toBe('done');
+      expect(oauth.tokenRequests - before).toBe(1);
+      // past half of its two-second life the token is renewed, still valid, before any login needs it
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await connections.drop(mailboxId);
+      const introspections = oauth.introspections;
+      expect((await pollMailbox(deps, { mailboxId, trigger: 'api' })).status).toBe('done');
+      expect(oauth.tokenRequests - before).toBe(2);
+      // one login, accepted at once: no refused token on the way
+      expect(oauth.introspections - introspections).toBe(1);
+    } finally {
+      oauth.expiresIn = 3600;
+    }
   });
 });

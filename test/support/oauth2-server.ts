@@ -25,6 +25,8 @@ export interface TestOAuth2Server {
   /** A refresh token that logs in as this IMAP user. */
   grant(user: string): string;
   revoke(refreshToken: string): void;
+  /** Takes a revocation back (a provider's outage is over). */
+  restore(refreshToken: string): void;
   /** Every access token issued so far stops being active (an early expiry). */
   expireAccessTokens(): void;
   close(): Promise<void>;
@@ -50,6 +52,10 @@ export async function startOAuth2Server(): Promise<TestOAuth2Server> {
     revoke(token) {
       const entry = refreshTokens.get(token);
       if (entry) entry.revoked = true;
+    },
+    restore(token) {
+      const entry = refreshTokens.get(token);
+      if (entry) entry.revoked = false;
     },
     expireAccessTokens() {
       for (const entry of accessTokens.values()) entry.expiresAt = 0;
