@@ -7,7 +7,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_FORMATS } from '../audit/webhook-payload.ts';
 import { deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, updateWebhook } from '../db/webhooks.repo.ts';
-import type { RouteOptions } from './app.ts';
+import type { Pool } from '../db/pool.ts';
+import type { SecretBox } from '../secrets.ts';
 import { found, unprocessable } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
 
@@ -67,8 +68,13 @@ const WebhookDelivery = Type.Object({
 const tags = ['webhooks'];
 const adminOnly = { role: 'admin' as const };
 
-export const webhooksRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const { pool, secretBox } = deps;
+export interface WebhooksRouteOptions {
+  pool: Pool;
+  /** Seals the secrets. */
+  secretBox: SecretBox;
+}
+
+export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRouteOptions> = async (app, { pool, secretBox }) => {
 
   app.get('/webhooks', { config: adminOnly, schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Webhook')), ...commonErrors } } }, async (request) =>
     listWebhooks(pool, request.query),

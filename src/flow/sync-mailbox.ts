@@ -10,7 +10,6 @@
 import { isPermanentImapError } from '../audit/backoff.ts';
 import { advanceCheckpoint, planSync, type FolderStatus, type SyncCheckpoint, type SyncPlan } from '../audit/sync-plan.ts';
 import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint, type PollState } from '../db/folders.repo.ts';
-import { findMailboxCredentials, type MailboxCredentials } from '../db/mailboxes.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import { describeImapFailure, type ImapConnection, type ImapConnectionCache } from '../mail/imap-client.ts';
 import { discoverFolders, fetchNewMessages, folderStatus, type FetchedBatch, type FetchedMessage, type SyncFolder } from '../mail/imap-sync.ts';
@@ -24,6 +23,7 @@ import { accessTokenFor, withLoginRetry } from './oauth2-logins.ts';
 import { loadMatchState, storeBatch, type MailboxMatchState } from './ingest.ts';
 import { prepareMessage, type PreparedMessage } from './prepare-message.ts';
 import type { PreparePool } from './prepare-pool.ts';
+import { openMailboxLogins, type MailboxLogins } from './mailbox-logins.ts';
 
 /**
  * Messages per transaction: enough that what a batch costs once (its transaction, the
@@ -85,7 +85,7 @@ interface Session {
   login: ServerLogin;
   connection: ImapConnection;
   matchState: MailboxMatchState | null;
-  mailbox: MailboxCredentials['mailbox'];
+  mailbox: MailboxLogins['mailbox'];
   stillHeld: () => boolean;
 }
 
@@ -134,17 +134,20 @@ export class MailboxSync {
 
   private async syncFolders(mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
     const { pool, connections } = this.deps;
-    const [credentials, checkpoints] = await Promise.all([findMailboxCredentials(pool, mailboxId), listFolderCheckpoints(pool, mailboxId)]);
-    if (!credentials) throw new Error('the mailbox was deleted during the poll');
+    const checkpoints = await listFolderCheckpoints(pool, mailboxId);
     // an OAuth2 login the server refuses is tried once more with a fresh access token
-    const { login, connection } = await withLoginRetry(
-      (fresh) => this.openImapLogin(mailboxId, credentials, fresh),
-      async (login) => ({ login, connection: await connections.acquire(mailboxId, login) }),
+    const { login, mailbox, connection } = await withLoginRetry(
+      async (fresh) => {
+        const logins = await openMailboxLogins(pool, this.deps.secretBox, mailboxId, { tokens: this.tokens, fresh, imapOnly: true });
+        if (!logins) throw new Error('the mailbox was deleted during the poll');
+        return { login: logins, oauth2: logins.oauth2.imap };
+      },
+      async (logins) => ({ login: logins.imap, mailbox: logins.mailbox, connection: await connections.acquire(mailboxId, logins.imap) }),
     );
-    const folders = await this.foldersToSync(connection, credentials.mailbox.extraFolders);
+    const folders = await this.foldersToSync(connection, mailbox.extraFolders);
     if (folders.discovered) await forgetFolders(pool, mailboxId, folders.list.map((f) => f.path));
 
-    const session: Session = { mailboxId, login, connection, matchState: null, mailbox: credentials.mailbox, stillHeld };
+    const session: Session = { mailboxId, login, connection, matchState: null, mailbox, stillHeld };
     const reports: FolderReport[] = [];
     for (const folder of folders.list) {
       reports.push(await this.syncFolder(session, folder, checkpoints.find((c) => c.path === folder.path) ?? null));
@@ -234,17 +237,6 @@ export class MailboxSync {
     return { status: fresh, plan: planSync(stored, fresh) };
   }
 
-  /** The mailbox's IMAP login, its password opened or an access token obtained: the one place the sync reads a secret. */
-  private async openImapLogin(mailboxId: string, credentials: MailboxCredentials, fresh: boolean): Promise<{ login: ServerLogin; oauth2: boolean }> {
-    const { host, port, secure, user, sealedPassword, oauth2 } = credentials.imap;
-    if (oauth2) {
-      const deps = { db: this.deps.pool, secretBox: this.deps.secretBox, tokens: this.tokens };
-      const accessToken = await accessTokenFor(deps, { mailboxId, channel: 'imap', sealed: oauth2 }, { fresh });
-      return { login: { host, port, secure, user, accessToken }, oauth2: true };
-    }
-    return { login: { host, port, secure, user, password: this.deps.secretBox.open(sealedPassword!) }, oauth2: false };
-  }
-
   /** The folders to sync: this connection's last listing while it is recent and asked for the same extra folders (`RELIST_MS`). */
   private async foldersToSync(connection: ImapConnection, extraFolders: string[]): Promise<{ list: SyncFolder[]; discovered: boolean }> {
     const key = JSON.stringify(extraFolders);
@@ -255,7 +247,6 @@ export class MailboxSync {
     return { list, discovered: true };
   }
 }
-
 
 /**
  * The next batch from the server, parsed; null after the last. Parsing is CPU work (on the

@@ -12,7 +12,6 @@ import type { NodemailerError } from 'nodemailer/lib/errors';
 import type { ServerLogin } from './server-login.ts';
 
 // The senders take the login type from here as well as from `server-login.ts`, where it is defined.
-export type { ServerLogin } from './server-login.ts';
 
 export interface OutgoingMessage {
   from: { name: string; address: string };
@@ -90,7 +89,12 @@ export async function sendMail(
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
-    auth: settings.user ? { user: settings.user, pass: settings.password } : undefined,
+    // XOAUTH2 with an access token, PLAIN / LOGIN with a password
+    auth: !settings.user
+      ? undefined
+      : settings.accessToken !== undefined
+        ? { type: 'OAuth2' as const, user: settings.user, accessToken: settings.accessToken }
+        : { user: settings.user, pass: settings.password },
     name: EHLO_NAME,
     ...SMTP_TIMEOUTS,
     logger: false,
