@@ -412,11 +412,17 @@ export async function saveRotatedRefreshToken(db: Queryable, mailboxId: string, 
  * settings), shown where an auditor looks at the mailbox. The poll's failure streak is left
  * alone: the mailbox still reads fine.
  */
-export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<void> {
-  await db.query('update mailboxes set send_error = $2, send_error_at = now() where id = $1', [mailboxId, error]);
+export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<{ wasFailing: boolean }> {
+  const { rows } = await db.query<{ was_failing: boolean }>(
+    `with before as (select id, send_error is not null as was_failing from mailboxes where id = $1 for update)
+     update mailboxes m set send_error = $2, send_error_at = now() from before where m.id = before.id returning before.was_failing`,
+    [mailboxId, error],
+  );
+  return { wasFailing: rows[0]?.was_failing ?? false };
 }
 
 /** The mailbox sent again: its sending fault is over. */
-export async function clearMailboxSendError(db: Queryable, mailboxId: string): Promise<void> {
-  await db.query('update mailboxes set send_error = null, send_error_at = null where id = $1 and send_error is not null', [mailboxId]);
+export async function clearMailboxSendError(db: Queryable, mailboxId: string): Promise<{ wasFailing: boolean }> {
+  const result = await db.query('update mailboxes set send_error = null, send_error_at = null where id = $1 and send_error is not null', [mailboxId]);
+  return { wasFailing: (result.rowCount ?? 0) > 0 };
 }

@@ -19,6 +19,8 @@ import { buildRawMessage, sendMail, type OutgoingMessage } from '../mail/smtp.ts
 import type { ServerLogin } from '../mail/server-login.ts';
 import type { SecretBox } from '../secrets.ts';
 import { openMailboxLogins } from './mailbox-logins.ts';
+import { mailboxTransitionEvent } from '../audit/webhook-events.ts';
+import { emitEvents, type EventSink } from './events.ts';
 import { judgeSendFailure, MailboxFaultError, PermanentSendError, type SendFailure } from './send-failure.ts';
 
 export interface SendingMailbox {
@@ -134,6 +136,8 @@ export interface DeliveryDeps {
   timing: Timing;
   log: Logger;
   transport?: MailTransport | undefined;
+  /** Where the webhook events go (the mailbox's sending failing or recovering, a reminder sent); none when absent. */
+  events?: EventSink | undefined;
 }
 
 /**
@@ -151,12 +155,14 @@ export async function deliverOnce<T extends { messageId: string | null }>(db: Qu
     if (!claimed) return { kind: 'taken' };
     const message = await item.compose(claimed, mailbox);
     const sent = await sendOnce({ message, mailbox, resumed: item.resumed !== null }, (s) => inTransaction(db, () => item.record(s)), timing, log, deps.transport);
-    await clearMailboxSendError(db, item.mailboxId);
+    const cleared = await clearMailboxSendError(db, item.mailboxId);
+    await reportSendState(deps, item.mailboxId, cleared.wasFailing, null);
     return { kind: 'sent', sent };
   } catch (err) {
     const failure = judgeSendFailure(err);
     if (failure.mailboxFault) {
-      await recordMailboxSendError(db, item.mailboxId, failure.reason);
+      const before = await recordMailboxSendError(db, item.mailboxId, failure.reason);
+      await reportSendState(deps, item.mailboxId, before.wasFailing, failure.reason);
       if (claimed) await item.setback('waiting', failure);
       log.warn({ err }, 'the mailbox cannot send: waiting for its settings to change');
       return { kind: 'mailbox-fault', retryAt: hoursAfter(timing.now(), MAILBOX_FAULT_WAIT_HOURS, timing), reason: failure.reason };
@@ -164,4 +170,10 @@ export async function deliverOnce<T extends { messageId: string | null }>(db: Qu
     if (claimed) await item.setback(failure.permanent ? 'failed' : failure.refused ? 'waiting' : 'sending', failure);
     throw err;
   }
+}
+
+/** mailbox.failing / mailbox.recovered for sending, on a transition only. */
+async function reportSendState(deps: DeliveryDeps, mailboxId: string, wasFailing: boolean, error: string | null): Promise<void> {
+  const event = mailboxTransitionEvent(mailboxId, 'smtp', { wasFailing, error }, deps.timing.now());
+  if (event) await emitEvents(deps.events, [event], deps.log);
 }

@@ -13,7 +13,10 @@ export interface EventSink {
 
 const ENQUEUE_TIMEOUT_MS = 2_000;
 
-export async function emitEvents(sink: EventSink | undefined, events: WebhookEvent[], logger: Logger): Promise<void> {
+/** Only a warning is ever logged: a Fastify request's logger does as well as the worker's. */
+export type WarnLogger = Pick<Logger, 'warn'>;
+
+export async function emitEvents(sink: EventSink | undefined, events: WebhookEvent[], logger: WarnLogger): Promise<void> {
   if (!sink || events.length === 0) return;
   let timer: NodeJS.Timeout | undefined;
   try {
