@@ -121,7 +121,12 @@ describe('events from the API', () => {
     expect(reminder).toMatchObject({ probe: { probeId: probe.id, brandId: brand.id, campaignId: campaign.id, reminderSeq: 1, brandName: 'Assur Exemple', campaignName: 'Baromètre assurance' } });
     expect(reminder.probe.delayHours).toBeGreaterThanOrEqual(2);
     expect(closed).toMatchObject({ campaign: { campaignId: campaign.id, name: 'Baromètre assurance', status: 'closed' } });
-    const deliveries = await api('GET', `/v1/webhooks/${hook.id}/deliveries`);
+    // each attempt is recorded once the receiver answered: wait for the second record
+    let deliveries = await api('GET', `/v1/webhooks/${hook.id}/deliveries`);
+    for (let i = 0; i < 100 && deliveries.items.length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      deliveries = await api('GET', `/v1/webhooks/${hook.id}/deliveries`);
+    }
     expect(deliveries.items.map((d: { eventType: string }) => d.eventType).sort()).toEqual(['campaign.closed', 'reminder.sent']);
   });
 });
