@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../src/audit/webhook-payload.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
 import { startDovecot, type DovecotServer } from '../../src/devtools/dovecot.ts';
+import { SMTPServer } from 'smtp-server';
+import { openMailboxLogins } from '../../src/flow/mailbox-logins.ts';
 import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
+import { sendMail } from '../../src/mail/smtp.ts';
 import { AccessTokenCache } from '../../src/http/oauth2-token.ts';
 import { createLogger } from '../../src/logger.ts';
 import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
@@ -234,6 +237,56 @@ describe('an oauth2 mailbox against Dovecot', () => {
       expect(oauth.introspections - introspections).toBe(1);
     } finally {
       oauth.expiresIn = 3600;
+    }
+  });
+});
+
+describe('an oauth2 mailbox sending', () => {
+  it('opens its SMTP login as an access token that an XOAUTH2 server accepts', async () => {
+    const user = await dovecot.createUser('sender');
+    const refreshToken = oauth.grant(user.user);
+    const auth = { type: 'oauth2', provider: 'custom', tokenUrl: oauth.tokenUrl, clientId: oauth.client.clientId, clientSecret: oauth.client.clientSecret, refreshToken };
+    const logins: string[] = [];
+    // an SMTP server that speaks XOAUTH2 only and asks the introspection endpoint, as a provider does
+    const server = new SMTPServer({
+      authMethods: ['XOAUTH2'],
+      allowInsecureAuth: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onAuth: (login, _session, callback) => {
+        void fetch(oauth.introspectionUrl, { method: 'POST', body: new URLSearchParams({ token: login.accessToken ?? '' }) })
+          .then((r) => r.json() as Promise<{ active: boolean; username?: string }>)
+          .then((info) => {
+            if (!info.active || info.username !== login.username) return callback(Object.assign(new Error('5.7.8 invalid token'), { responseCode: 535 }));
+            logins.push(login.username!);
+            callback(null, { user: login.username });
+          }, callback);
+      },
+      onData: (stream, _session, callback) => {
+        stream.resume();
+        stream.on('end', () => callback());
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.server.address() as { port: number }).port;
+    try {
+      const res = await post({
+        label: 'Sender', address: user.address, persona: { firstName: 'Marie', lastName: 'Dupont' },
+        imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, auth },
+        smtp: { host: '127.0.0.1', port, secure: false, user: user.user, auth },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const opened = await openMailboxLogins(t.db.pool, t.secretBox, res.json().id);
+      expect(opened!.oauth2).toEqual({ imap: true, smtp: true });
+      expect(opened!.smtp!.password).toBeUndefined();
+      const accepted = await sendMail(opened!.smtp!, {
+        from: { name: 'Marie Dupont', address: user.address }, to: 'contact@banque.example', subject: 'Question', text: 'Bonjour',
+        messageId: `oauth2-${Date.now()}@sonde.test`, date: new Date(),
+      });
+      expect(accepted.response).toMatch(/^250/);
+      expect(logins).toEqual([user.user]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });
