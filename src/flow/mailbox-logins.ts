@@ -29,14 +29,14 @@ export interface OpenLoginOptions {
   imapOnly?: boolean | undefined;
 }
 
-/** One token cache per process for the callers that bring none. */
-const processTokens = new AccessTokenCache();
+/** One token cache per process for the callers that bring none (the sending). */
+export const PROCESS_TOKENS = new AccessTokenCache();
 
 /** The mailbox with its IMAP and SMTP logins opened; null when it does not exist. */
 export async function openMailboxLogins(db: Queryable, secretBox: SecretBox, mailboxId: string, options: OpenLoginOptions = {}): Promise<MailboxLogins | null> {
   const credentials = await findMailboxCredentials(db, mailboxId);
   if (!credentials) return null;
-  const deps = { db, secretBox, tokens: options.tokens ?? processTokens };
+  const deps = { db, secretBox, tokens: options.tokens ?? PROCESS_TOKENS };
   const open = async (channel: 'imap' | 'smtp', stored: ServerAddress & SealedLogin): Promise<ServerLogin> => {
     const { host, port, secure, user } = stored;
     if (stored.oauth2) {

@@ -16,7 +16,7 @@ import type { Timing } from '../clock.ts';
 import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
 import { queueEventSink, webhooksProcessor } from './webhooks.job.ts';
-import { AccessTokenCache } from '../http/oauth2-token.ts';
+import { PROCESS_TOKENS } from '../flow/mailbox-logins.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
@@ -39,7 +39,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   const connections = new ImapConnectionCache(5 * 60_000, deps.logger);
   const preparer = new PreparePool(deps.logger);
   // OAuth2 access tokens, shared by the sync and the sending of this process
-  const tokens = new AccessTokenCache();
+  const tokens = PROCESS_TOKENS;
   const events = queueEventSink(deps.queues.webhooks);
   return {
     processors: {
