@@ -31,6 +31,7 @@ import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 import { webhooksRoutes, Webhook } from './webhooks.routes.ts';
+import { queueEventSink } from '../queue/webhooks.job.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -94,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(scenariosRoutes, { pool: deps.pool });
       await v1.register(campaignsRoutes, { pool: deps.pool });
       await v1.register(probesRoutes, { pool: deps.pool, queues: deps.queues });
-      await v1.register(messagesRoutes, { pool: deps.pool });
+      await v1.register(messagesRoutes, { pool: deps.pool, events: deps.queues && queueEventSink(deps.queues.webhooks) });
       await v1.register(repliesRoutes, { pool: deps.pool });
       await v1.register(statsRoutes, { pool: deps.pool });
       await v1.register(rankingRoutes, { pool: deps.pool });

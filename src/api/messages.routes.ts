@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findMessage, listMessages, type MessageKind } from '../db/messages.repo.ts';
 import { findProbe } from '../db/probes.repo.ts';
 import { assignMessage } from '../flow/assign-message.ts';
+import { emitEvents, type EventSink } from '../flow/events.ts';
 import { found, unprocessable } from './problem.ts';
 import { Kind, presentMessage } from './message-schema.ts';
 import { IdParams, Nullable, Page, PageQuery, Uuid, commonErrors } from './schemas.ts';
@@ -18,9 +19,11 @@ const tags = ['messages'];
 /** What the routes read. */
 export interface MessagesRouteOptions {
   pool: Pool;
+  /** Where webhook events go (an assignment that makes a new first answer); none when absent. */
+  events?: EventSink | undefined;
 }
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = async (app, { pool }) => {
+export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = async (app, { pool, events }) => {
   const db = pool;
 
   app.get(
@@ -78,7 +81,8 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = a
           ]);
         }
       }
-      await assignMessage(db, { messageId: message.id, probeId, kind: kind as MessageKind | undefined, by: request.caller?.label ?? 'unknown' });
+      const changes = await assignMessage(db, { messageId: message.id, probeId, kind: kind as MessageKind | undefined, by: request.caller?.label ?? 'unknown' });
+      await emitEvents(events, changes, request.log);
       return presentMessage((await findMessage(db, message.id))!);
     },
   );

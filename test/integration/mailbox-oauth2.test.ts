@@ -10,6 +10,7 @@ import type { WebhookEvent } from '../../src/audit/webhook-payload.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
 import { startDovecot, type DovecotServer } from '../../src/devtools/dovecot.ts';
 import { SMTPServer } from 'smtp-server';
+import { assignMessage } from '../../src/flow/assign-message.ts';
 import { openMailboxLogins } from '../../src/flow/mailbox-logins.ts';
 import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
 import { sendMail } from '../../src/mail/smtp.ts';
@@ -182,6 +183,16 @@ describe('an oauth2 mailbox against Dovecot', () => {
     // the answer found by the sync is an event, emitted once
     expect(events.map((e) => e.type)).toEqual(['answer.received']);
     expect(events[0]).toMatchObject({ probe: { probeId: probe.id, brandId: brand.id, campaignId: campaign.id, delayHours: 2 } });
+
+    // an auditor moves the answer to another probe by hand: that probe's new first answer is an event too
+    const other = await insertProbe(t.db.pool, {
+      campaignId: campaign.id, brandId: brand.id, mailboxId, channel: 'webform', recipient: 'https://banque-oauth.fr/contact', personaAddress: user.address,
+      subject: 'Autre question', body: 'Bonjour', messageId: null, sentAt: new Date(sentAt.getTime() + HOUR), status: 'sent',
+    });
+    const { rows: stored } = await t.db.pool.query<{ id: string }>('select id from messages where mailbox_id = $1', [mailboxId]);
+    const moved = await assignMessage(t.db.pool, { messageId: stored[0]!.id, probeId: other.id, kind: 'answer', by: 'test' });
+    expect(moved.map((e) => [e.type, 'probe' in e ? e.probe.probeId : null, 'probe' in e ? e.probe.delayHours : null])).toEqual([['answer.received', other.id, 1]]);
+    await assignMessage(t.db.pool, { messageId: stored[0]!.id, probeId: probe.id, kind: 'answer', by: 'test' });
 
     // the access token expires early (the cache still believes in it): the refused login is retried with a fresh one
     oauth.expireAccessTokens();
