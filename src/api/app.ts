@@ -32,6 +32,8 @@ import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 import { webhooksRoutes, Webhook } from './webhooks.routes.ts';
 import { queueEventSink } from '../queue/webhooks.job.ts';
+import { reportRoutes } from './report.routes.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -45,6 +47,8 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** Renders PDF reports; the process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer;
 }
 
 export type App = FastifyInstance;
@@ -101,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(rankingRoutes, { pool: deps.pool });
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
       await v1.register(webhooksRoutes, { pool: deps.pool, secretBox: deps.secretBox });
+      await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
     },
     { prefix: '/v1' },
   );

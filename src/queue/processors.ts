@@ -59,7 +59,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
           logger: deps.logger,
         }),
       }),
-      'analyse-reply': analyseReplyProcessor(deps.pool),
+      'analyse-reply': analyseReplyProcessor(deps.pool, { dkim: { timeoutMs: deps.config.dkimTimeoutMs } }),
       'send-probe': sendProbeProcessor(deps, deps.timing),
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
