@@ -28,6 +28,8 @@ const EnvSchema = Type.Object({
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
   SONDE_TRUST_PROXY: Type.Boolean({ default: false }),
   SONDE_SESSION_HOURS: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
+  SONDE_WEBHOOK_TIMEOUT_SECONDS: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 120 }),
+  SONDE_WEBHOOK_RETRY_BASE_SECONDS: Type.Number({ default: 60, exclusiveMinimum: 0 }),
   SONDE_CHROMIUM_PATH: Type.String({ default: '/usr/bin/chromium', minLength: 1 }),
   SONDE_DKIM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
@@ -55,6 +57,10 @@ export interface Config {
   trustProxy: boolean;
   /** How long a dashboard sign-in lasts. */
   sessionHours: number;
+  /** Bound of one webhook request. */
+  webhookTimeoutMs: number;
+  /** First wait before a failed webhook delivery is tried again; the waits double from it (tests shrink it). */
+  webhookRetryBaseMs: number;
   /** The Chromium that renders PDF reports (Debian's `chromium` package). */
   chromiumPath: string;
   /** Bound of each DKIM DNS lookup, when a reply is analysed. */
@@ -98,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
     trustProxy: parsed.SONDE_TRUST_PROXY,
     sessionHours: parsed.SONDE_SESSION_HOURS,
+    webhookTimeoutMs: Math.round(parsed.SONDE_WEBHOOK_TIMEOUT_SECONDS * 1000),
+    webhookRetryBaseMs: Math.round(parsed.SONDE_WEBHOOK_RETRY_BASE_SECONDS * 1000),
     chromiumPath: parsed.SONDE_CHROMIUM_PATH,
     dkimTimeoutMs: parsed.SONDE_DKIM_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,

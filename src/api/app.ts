@@ -31,6 +31,8 @@ import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
+import { webhooksRoutes, Webhook } from './webhooks.routes.ts';
+import { queueEventSink } from '../queue/webhooks.job.ts';
 import { reportRoutes } from './report.routes.ts';
 import type { PdfRenderer } from '../web/pdf.ts';
 
@@ -63,7 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Shared by reference across route modules: added at the root, where every module sees them.
   // JSON only: any other body is a 415 that says so
   app.removeContentTypeParser('text/plain');
-  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply]) app.addSchema(schema);
+  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply, Webhook]) app.addSchema(schema);
   registerErrorHandling(app);
 
   await app.register(swagger, {
@@ -100,16 +102,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(scenariosRoutes, { pool: deps.pool });
       await v1.register(campaignsRoutes, { pool: deps.pool });
       await v1.register(probesRoutes, { pool: deps.pool, queues: deps.queues });
-      await v1.register(messagesRoutes, { pool: deps.pool });
+      await v1.register(messagesRoutes, { pool: deps.pool, events: deps.queues && queueEventSink(deps.queues.webhooks) });
       await v1.register(repliesRoutes, { pool: deps.pool });
       await v1.register(statsRoutes, { pool: deps.pool });
       await v1.register(rankingRoutes, { pool: deps.pool });
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
+      await v1.register(webhooksRoutes, { pool: deps.pool, secretBox: deps.secretBox });
       await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
     },
     { prefix: '/v1' },
   );
   // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
-  await app.register(dashboardPlugin, { deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, ...deps.dashboard } });
+  await app.register(dashboardPlugin, {
+    deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, events: deps.queues && queueEventSink(deps.queues.webhooks), ...deps.dashboard },
+  });
   return app;
 }

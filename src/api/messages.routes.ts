@@ -5,7 +5,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findMessage, listMessages, type MessageKind } from '../db/messages.repo.ts';
+import { findProbe } from '../db/probes.repo.ts';
 import { assignMessage, checkAssignment } from '../flow/assign-message.ts';
+import { emitEvents, type EventSink } from '../flow/events.ts';
 import { found, unprocessable } from './problem.ts';
 import { Kind, presentMessage } from './message-schema.ts';
 import { IdParams, Nullable, Page, PageQuery, Uuid, commonErrors } from './schemas.ts';
@@ -17,9 +19,11 @@ const tags = ['messages'];
 /** What the routes read. */
 export interface MessagesRouteOptions {
   pool: Pool;
+  /** Where webhook events go (an assignment that makes a new first answer); none when absent. */
+  events?: EventSink | undefined;
 }
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = async (app, { pool }) => {
+export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = async (app, { pool, events }) => {
   const db = pool;
 
   app.get(
@@ -75,7 +79,8 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = a
           { field: 'body/probeId', message: 'must be a probe of the message\'s mailbox' },
         ]);
       }
-      await assignMessage(db, { messageId: message.id, probeId, kind: kind as MessageKind | undefined, by: request.caller?.label ?? 'unknown' });
+      const changes = await assignMessage(db, { messageId: message.id, probeId, kind: kind as MessageKind | undefined, by: request.caller?.label ?? 'unknown' });
+      await emitEvents(events, changes, request.log);
       return presentMessage((await findMessage(db, message.id))!);
     },
   );

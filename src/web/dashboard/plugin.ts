@@ -42,6 +42,7 @@ import { campaignPages } from './campaigns.pages.ts';
 import { brandPages } from './brand.pages.ts';
 import { replyPages } from './reply.pages.ts';
 import { reviewPages } from './review.pages.ts';
+import type { EventSink } from '../../flow/events.ts';
 import { mailboxPages } from './mailboxes.pages.ts';
 import { reportPages } from './report.pages.ts';
 import type { PdfRenderer } from '../pdf.ts';
@@ -57,12 +58,15 @@ export interface DashboardDeps {
   sessionHours?: number | undefined;
   /** Renders the reports' PDF; the process's shared Chromium renderer when absent. */
   pdfRenderer?: PdfRenderer | undefined;
+  /** Where an assignment's events (answer received…) go for the webhooks; none when no queue is wired. */
+  events?: EventSink | undefined;
 }
 
 /** What the page modules receive. */
 export interface PageDeps {
   pool: Pool;
   context: ContextOptions;
+  events?: EventSink | undefined;
 }
 
 const STYLESHEET = readFileSync(new URL('./assets/dashboard.css', import.meta.url));
@@ -217,7 +221,7 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
     return reply.redirect('/login?signedOut=1', 303);
   });
 
-  const pageDeps: PageDeps = { pool: deps.pool, context };
+  const pageDeps: PageDeps = { pool: deps.pool, context, events: deps.events };
   await app.register(campaignPages, { deps: pageDeps });
   await app.register(brandPages, { deps: pageDeps });
   await app.register(replyPages, { deps: pageDeps });

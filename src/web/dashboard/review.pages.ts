@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { listLikelyProbes, type LikelyProbe } from '../../db/dashboard-views.repo.ts';
 import { findMessage, listMessages, type StoredMessage } from '../../db/messages.repo.ts';
 import { assignMessage, checkAssignment } from '../../flow/assign-message.ts';
+import { emitEvents } from '../../flow/events.ts';
 import { html, type Html } from '../html.ts';
 import { UUID } from './components.ts';
 import { pageContext, type PageContext } from './context.ts';
@@ -42,7 +43,8 @@ export const reviewPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, {
       const message = await findMessage(pool, id);
       if (!message) throw new WebError(404);
       if (await checkAssignment(pool, message, probeId)) throw new WebError(400, 'this probe cannot take this message');
-      await assignMessage(pool, { messageId: message.id, probeId, by: request.viewer!.label });
+      const changes = await assignMessage(pool, { messageId: message.id, probeId, by: request.viewer!.label });
+      await emitEvents(deps.events, changes, request.log);
       return reply.redirect('/review?assigned=1', 303);
     },
   );
