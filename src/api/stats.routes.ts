@@ -15,19 +15,46 @@ import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
 const Hours = (description: string) => Nullable(Type.Number({ minimum: 0, description: `${description}, hours (two decimals)` }));
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
+/** A 95 % interval, `[low, high]`. */
+const Interval = (description: string, bounds: { minimum?: number; maximum?: number } = { minimum: 0, maximum: 1 }) =>
+  Nullable(Type.Array(Type.Number(bounds), { minItems: 2, maxItems: 2, description: `95 % interval [low, high] ${description}; null where the figure is` }));
+const RateCi = (rate: string) => Interval(`of ${rate}, by the Wilson score method over the same counts (four decimals)`);
+
+/** A figure's warnings, today about panel sufficiency. */
+export const Warnings = Type.Array(
+  Type.Object({
+    code: Type.Literal('panel_too_small'),
+    detail: Type.String({ description: 'a plain sentence naming the numbers' }),
+  }),
+  { description: 'empty when nothing is wrong' },
+);
+export const PanelSufficient = Nullable(
+  Type.Boolean({
+    description:
+      "brand rows: probes ≥ the campaign's minProbesPerBrand; sector rows: brands with probes ≥ its minBrandsPerSector; null for rows of weeks, campaigns, mailboxes or the whole scope, where no panel rule applies",
+  }),
+);
 
 /** The metrics of one group or week, as API.md names them. */
 const metricProperties = {
   probes: Count('probes sent'),
   answered: Count('probes with a first answer, before or after the reminder'),
   responseRate: Rate('answered before any reminder / probes'),
+  responseRateCi95: RateCi('responseRate'),
   responseRateAfterReminder: Rate('answered / probes'),
+  responseRateAfterReminderCi95: RateCi('responseRateAfterReminder'),
   acknowledged: Count('probes with an automatic acknowledgement'),
   ackRate: Rate('acknowledged / probes'),
+  ackRateCi95: RateCi('ackRate'),
   withinNorm: Type.Record(Type.String(), Nullable(Type.Number({ minimum: 0, maximum: 1 })), {
     description: 'per norm in hours: probes answered within it / probes of the campaigns that have it, e.g. {"4": 0.28, "24": 0.66}',
   }),
+  withinNormCi95: Type.Record(Type.String(), RateCi('the norm'), { description: "per norm, as withinNorm: each rate's 95 % Wilson interval" }),
   delayP50Hours: Hours('median delay of the first answer (continuous percentile)'),
+  delayP50HoursCi95: Interval(
+    'of the median delay, distribution-free: the order statistics x(j) and x(n + 1 − j) of the n delays, j the largest rank with P(j ≤ X ≤ n − j) ≥ 0.95 for X ~ Bin(n, ½); null below 6 answers (hours, two decimals)',
+    { minimum: 0 },
+  ),
   delayP90Hours: Hours('90th percentile of the delay (continuous)'),
   delayMeanHours: Hours('mean delay of the first answer'),
   businessDelayP50Hours: Hours('median delay in business hours (continuous percentile)'),
@@ -43,20 +70,28 @@ const metricProperties = {
     { description: 'probes by delay of their first answer; the buckets add up to probes' },
   ),
   followUpRate: Rate('answered probes the brand followed up / answered'),
+  followUpRateCi95: RateCi('followUpRate'),
   answersAnalysed: Count('answers with a current analysis: the denominator of the form metrics'),
   spellingErrorRate: Rate('answers with at least one spelling error / answers checked (with a dictionary for their language)'),
+  spellingErrorRateCi95: RateCi('spellingErrorRate'),
   errorsPer100Words: Nullable(Type.Number({ minimum: 0, description: 'spelling errors per 100 words, over all the words of the answers checked' })),
   logoRate: Rate("answers showing the brand's logo / answers analysed"),
+  logoRateCi95: RateCi('logoRate'),
   charterRate: Rate("answers in the brand's graphic charter / answers analysed"),
+  charterRateCi95: RateCi('charterRate'),
   signatureRate: Rate("answers signed with a person's name / answers analysed"),
+  signatureRateCi95: RateCi('signatureRate'),
   personalisedRate: Rate('personalised answers / answers analysed'),
+  personalisedRateCi95: RateCi('personalisedRate'),
   scoredProbes: Count('probes with a known note: an unanswered probe scores 0, an answer not analysed yet is left out'),
   scoreMean: Nullable(Type.Number({ minimum: 0, maximum: 100, description: 'mean note out of 100, auditor overrides applied (two decimals)' })),
+  scoreMeanCi95: Interval("of the mean note, Student's t: mean ± t(0.975, n − 1) · s / √n, clipped to 0..100; null below two notes (two decimals)", { minimum: 0, maximum: 100 }),
+  scoreStdDev: Nullable(Type.Number({ minimum: 0, description: 'standard deviation of the notes (n − 1); null below two notes (two decimals)' })),
 };
 
 const WeekPoint = Type.Object({
   week: Type.String({ description: 'ISO week, e.g. 2026-W10' }),
-  weekStart: Type.String({ format: 'date', description: 'its Monday; weeks start Monday 00:00 UTC' }),
+  weekStart: Type.String({ format: 'date', description: "its Monday; weeks start Monday 00:00 in the response's weekTimeZone" }),
   ...metricProperties,
 });
 
@@ -66,6 +101,8 @@ const StatsRowSchema = Type.Object({
     label: Nullable(Type.String({ description: 'its name, or the ISO week' })),
   }),
   ...metricProperties,
+  panelSufficient: PanelSufficient,
+  warnings: Warnings,
   series: Type.Optional(Type.Array(WeekPoint, { description: 'with series=week: the same metrics week by week, over the same weeks for every row' })),
 });
 
@@ -73,6 +110,12 @@ const StatsResponse = Type.Object({
   groupBy: Nullable(Type.String()),
   series: Nullable(Type.String()),
   norms: Type.Array(Type.Number(), { description: 'the norms reported in withinNorm, hours' }),
+  weekTimeZone: Nullable(
+    Type.String({
+      description:
+        "with groupBy=week or series=week: the IANA timezone whose Mondays 00:00 cut the weeks, the scope's first campaign's (by start date); null otherwise",
+    }),
+  ),
   generatedAt: Timestamp,
   rows: Type.Array(StatsRowSchema),
 });
@@ -100,19 +143,49 @@ export function jsonOrCsv(schema: TSchema) {
 
 const round2 = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
 const hours = (value: number | null) => (value === null ? null : roundHours(value));
+type Bounds = [number, number] | null;
+const roundBounds = (interval: Bounds, decimals: number): Bounds => {
+  const scale = 10 ** decimals;
+  return interval && [Math.round(interval[0] * scale) / scale, Math.round(interval[1] * scale) / scale];
+};
+const rateBounds = (interval: Bounds) => roundBounds(interval, 4);
 
-/** Hours, notes and error rates to two decimals, as the API shows them; rates stay exact. */
+/** Hours, notes and error rates to two decimals, as the API shows them; rates stay exact, their intervals take four decimals. */
 export function presentMetrics<T extends StatsMetrics>(m: T): T {
   return {
     ...m,
+    responseRateCi95: rateBounds(m.responseRateCi95),
+    responseRateAfterReminderCi95: rateBounds(m.responseRateAfterReminderCi95),
+    ackRateCi95: rateBounds(m.ackRateCi95),
+    withinNormCi95: Object.fromEntries(Object.entries(m.withinNormCi95).map(([norm, interval]) => [norm, rateBounds(interval)])),
     delayP50Hours: hours(m.delayP50Hours),
+    delayP50HoursCi95: roundBounds(m.delayP50HoursCi95, 2),
     delayP90Hours: hours(m.delayP90Hours),
     delayMeanHours: hours(m.delayMeanHours),
     businessDelayP50Hours: hours(m.businessDelayP50Hours),
+    followUpRateCi95: rateBounds(m.followUpRateCi95),
+    spellingErrorRateCi95: rateBounds(m.spellingErrorRateCi95),
     errorsPer100Words: round2(m.errorsPer100Words),
+    logoRateCi95: rateBounds(m.logoRateCi95),
+    charterRateCi95: rateBounds(m.charterRateCi95),
+    signatureRateCi95: rateBounds(m.signatureRateCi95),
+    personalisedRateCi95: rateBounds(m.personalisedRateCi95),
     scoreMean: round2(m.scoreMean),
+    scoreMeanCi95: roundBounds(m.scoreMeanCi95, 2),
+    scoreStdDev: round2(m.scoreStdDev),
   };
 }
+
+/** An interval as two CSV columns, `…Ci95Low` and `…Ci95High`. */
+export function intervalColumns<T>(header: string, interval: (record: T) => Bounds | undefined): CsvColumn<T>[] {
+  return [
+    { header: `${header}Low`, value: (r) => interval(r)?.[0] },
+    { header: `${header}High`, value: (r) => interval(r)?.[1] },
+  ];
+}
+
+/** Warnings in one CSV field: their details, one after the other. */
+export const joinWarnings = (warnings: readonly { detail: string }[] | undefined) => warnings?.map((w) => w.detail).join(' ');
 
 /** CSV columns of the metrics, nested ones flattened with a dot: `withinNorm.4`, `delayHistogram.noAnswer`. */
 function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetrics): CsvColumn<T>[] {
@@ -120,6 +193,13 @@ function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetr
   for (const name of Object.keys(metricProperties) as (keyof StatsMetrics)[]) {
     if (name === 'withinNorm') {
       for (const norm of norms) columns.push({ header: `withinNorm.${norm}`, value: (r) => of(r).withinNorm[String(norm)] });
+    } else if (name === 'withinNormCi95') {
+      for (const norm of norms) {
+        columns.push({ header: `withinNormCi95Low.${norm}`, value: (r) => of(r).withinNormCi95[String(norm)]?.[0] });
+        columns.push({ header: `withinNormCi95High.${norm}`, value: (r) => of(r).withinNormCi95[String(norm)]?.[1] });
+      }
+    } else if (name.endsWith('Ci95')) {
+      columns.push(...intervalColumns<T>(name, (r) => of(r)[name] as Bounds));
     } else if (name === 'delayHistogram') {
       for (const bucket of Object.keys(metricProperties.delayHistogram.properties) as (keyof StatsMetrics['delayHistogram'])[]) {
         columns.push({ header: `delayHistogram.${bucket}`, value: (r) => of(r).delayHistogram[bucket] });
@@ -135,6 +215,7 @@ interface StatsBody {
   groupBy: GroupBy | null;
   series: Series | null;
   norms: number[];
+  weekTimeZone: string | null;
   generatedAt: Date;
   rows: StatsRow[];
 }
@@ -151,6 +232,9 @@ function statsCsv(body: StatsBody): string {
     { header: 'groupLabel', value: (l) => l.row.group.label },
     ...(body.series ? [{ header: 'week', value: (l: Line) => l.week }, { header: 'weekStart', value: (l: Line) => l.weekStart }] : []),
     ...metricColumns<Line>(body.norms, (l) => l.metrics),
+    // the group's own, on its line only
+    { header: 'panelSufficient', value: (l) => (l.week === null ? l.row.panelSufficient : undefined) },
+    { header: 'warnings', value: (l) => (l.week === null ? joinWarnings(l.row.warnings) : undefined) },
   ];
   return toCsv(columns, lines);
 }
@@ -186,7 +270,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
         ]);
       }
       const report = await computeStats(deps.pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
-      const body: StatsBody = { groupBy, series, norms: report.norms, generatedAt: new Date(), rows: present(report) };
+      const body: StatsBody = { groupBy, series, norms: report.norms, weekTimeZone: report.weekTimeZone, generatedAt: new Date(), rows: present(report) };
       return sendNegotiated(request, reply, body, statsCsv, q.format);
     },
   );

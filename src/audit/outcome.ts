@@ -3,7 +3,8 @@
  * the campaign's norms, reminders, follow-ups. Recomputed from scratch whenever a reply
  * arrives or is reassigned, so it holds no state of its own.
  */
-import { businessHours, calendarHours, withinNorms, type OpeningHours } from './timing.ts';
+import { businessSchedule, type BusinessHoursSetting } from './holidays.ts';
+import { businessHours, calendarHours, withinNorms } from './timing.ts';
 
 export type ReplyKind = 'answer' | 'acknowledgement' | 'bounce' | 'follow_up' | 'unknown';
 
@@ -22,7 +23,8 @@ export interface OutcomeReply {
 
 export interface OutcomeCampaign {
   norms: readonly number[];
-  businessHours: OpeningHours;
+  /** Opening hours and holidays, in `timezone`. */
+  businessHours: BusinessHoursSetting;
   timezone: string;
   /** Replies received after it are shown but never counted: the campaign's figures are frozen. */
   closedAt?: Date | null;
@@ -90,7 +92,7 @@ export function computeOutcome(
 
   const sentAt = probe.sentAt;
   const delayHours = answer && sentAt ? clampedHours(sentAt, answer.receivedAt) : null;
-  const schedule = { ...campaign.businessHours, timezone: campaign.timezone };
+  const schedule = businessSchedule(campaign.businessHours, campaign.timezone);
   return {
     acknowledgedAt: acknowledgement?.receivedAt ?? null,
     ackDelayHours: acknowledgement && sentAt ? clampedHours(sentAt, acknowledgement.receivedAt) : null,

@@ -4,6 +4,7 @@
  * transaction that changed the thread, so the outcome never lags behind its replies.
  */
 import { computeOutcome, threadKinds, type Outcome } from '../audit/outcome.ts';
+import { businessSchedule } from '../audit/holidays.ts';
 import { businessHours, calendarHours } from '../audit/timing.ts';
 import { cancelDueReminders } from '../db/campaign-schedule.repo.ts';
 import { clearScore, findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
@@ -24,7 +25,7 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
   const late = new Set(outcome.lateReplyIds);
   const kinds = threadKinds(thread.filter((r) => !late.has(r.id)));
   const sentAt = context.keys.sentAt;
-  const schedule = { ...context.campaign.businessHours, timezone: context.campaign.timezone };
+  const schedule = businessSchedule(context.campaign.businessHours, context.campaign.timezone);
   await saveReplyFigures(
     db,
     thread.map((reply) => ({
