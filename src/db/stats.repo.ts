@@ -64,7 +64,7 @@ interface PartRow {
   norms: number[];
   min_probes_per_brand: number;
   min_brands_per_sector: number;
-  /** Grouped by sector: the brands with probes in the part. */
+  /** Grouped by sector: the brands of the part's rollups, repeated (a distinct aggregate would sort every rollup). */
   brand_ids: string[] | null;
   probes: number;
   answered: number;
@@ -112,7 +112,7 @@ async function sumRollups(pool: Pool, query: StatsQuery, weeks: WeekCut | null):
                    sum(r.with_logo) as with_logo, sum(r.with_charter) as with_charter,
                    sum(r.with_named_signature) as with_named_signature, sum(r.personalised) as personalised,
                    sum(r.scored) as scored, sum(r.score_sum)::text as score_sum, sum(r.score_square_sum)::text as score_square_sum,
-                   ${query.groupBy === 'sector' ? 'array_agg(distinct r.brand_id::text)' : 'null::text[]'} as brand_ids,
+                   ${query.groupBy === 'sector' ? 'array_agg(r.brand_id)' : 'null::uuid[]'} as brand_ids,
                    string_agg(r.delays, ''::bytea) as delays, string_agg(r.business_delays, ''::bytea) as business_delays
               from ${source.from}
              where ${source.where}
