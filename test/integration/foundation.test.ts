@@ -77,5 +77,11 @@ describe('health', () => {
     const mailboxResponse = schemas.find((schema) => schema.includes('syncState'));
     expect(mailboxResponse).toBeDefined();
     expect(mailboxResponse).not.toMatch(/password/i);
+    // the statistics' intervals and panel checks, the campaign's panel minimums and holidays (issue 14)
+    const document = JSON.stringify(res.json());
+    for (const field of ['responseRateCi95', 'withinNormCi95', 'delayP50HoursCi95', 'panelSufficient', 'panel_too_small', 'weekTimeZone', 'significanceGroup', 'tiedWith']) {
+      expect(document).toContain(`"${field}"`);
+    }
+    expect(schemas.find((schema) => schema.includes('minProbesPerBrand'))).toMatch(/extraClosedDates/);
   });
 });
