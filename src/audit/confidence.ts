@@ -115,15 +115,20 @@ export interface Significance {
  * best, and a brand's group never comes before a better brand's.
  */
 export function significanceGroups(ranked: readonly (SampleSummary & { id: string })[]): Map<string, Significance> {
+  // each pair tested once: the test is symmetric
+  const differ = ranked.map(() => new Array<boolean>(ranked.length).fill(false));
+  for (let i = 0; i < ranked.length; i++) {
+    for (let j = i + 1; j < ranked.length; j++) differ[i]![j] = differ[j]![i] = meansDiffer(ranked[i]!, ranked[j]!);
+  }
   const result = new Map<string, Significance>();
   let group = 0;
-  let head: SampleSummary | null = null;
-  for (const brand of ranked) {
-    if (head === null || meansDiffer(head, brand)) {
+  let head = -1;
+  for (const [i, brand] of ranked.entries()) {
+    if (head === -1 || differ[head]![i]) {
       group++;
-      head = brand;
+      head = i;
     }
-    const tiedWith = ranked.filter((other) => other.id !== brand.id && !meansDiffer(brand, other)).map((other) => other.id);
+    const tiedWith = ranked.filter((other, j) => j !== i && !differ[i]![j]).map((other) => other.id);
     result.set(brand.id, { group, tiedWith });
   }
   return result;
