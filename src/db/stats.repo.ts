@@ -64,8 +64,6 @@ interface PartRow {
   norms: number[];
   min_probes_per_brand: number;
   min_brands_per_sector: number;
-  /** Grouped by sector: the brands of the part's rollups, repeated (a distinct aggregate would sort every rollup). */
-  brand_ids: string[] | null;
   probes: number;
   answered: number;
   answered_before_reminder: number;
@@ -112,7 +110,6 @@ async function sumRollups(pool: Pool, query: StatsQuery, weeks: WeekCut | null):
                    sum(r.with_logo) as with_logo, sum(r.with_charter) as with_charter,
                    sum(r.with_named_signature) as with_named_signature, sum(r.personalised) as personalised,
                    sum(r.scored) as scored, sum(r.score_sum)::text as score_sum, sum(r.score_square_sum)::text as score_square_sum,
-                   ${query.groupBy === 'sector' ? 'array_agg(r.brand_id)' : 'null::uuid[]'} as brand_ids,
                    string_agg(r.delays, ''::bytea) as delays, string_agg(r.business_delays, ''::bytea) as business_delays
               from ${source.from}
              where ${source.where}
@@ -150,7 +147,12 @@ const toPart = (r: PartRow): RollupPart => ({
 export async function computeStats(db: Pool, query: StatsQuery): Promise<StatsReport> {
   if (query.series === 'week' && query.groupBy === 'week') throw new RangeError('a weekly series needs rows that are not weeks');
   const weekCut = query.groupBy === 'week' || query.series === 'week' ? await weekCutOf(db, query.filter) : null;
-  const sums = await sumRollups(db, query, weekCut);
+  // a sector's brands with probes come from a query of their own, run beside the sums: a
+  // distinct aggregate among the sums would sort every rollup, an array of the brands weighs more
+  const [sums, brandCounts] = await Promise.all([
+    sumRollups(db, query, weekCut),
+    query.groupBy === 'sector' ? countBrandsWithProbes(db, query.filter, weekCut) : null,
+  ]);
   const own = query.filter.campaignId ? await findCampaignSettings(db, query.filter.campaignId) : null;
   const norms = reportedNorms(sums, own);
 
@@ -169,7 +171,7 @@ export async function computeStats(db: Pool, query: StatsQuery): Promise<StatsRe
     rows: groups.map((group) => ({
       group,
       ...metricsOf((parts.get(group.key) ?? []).map(toPart), norms),
-      ...panelOf(query.groupBy, parts.get(group.key) ?? [], own),
+      ...panelOf(query.groupBy, parts.get(group.key) ?? [], own, brandCounts?.get(group.key as string) ?? 0),
       ...(query.series && {
         series: weeks.map((week) => ({
           week: week.label as string,
@@ -222,14 +224,26 @@ async function weekCutOf(db: Queryable, filter: StatsFilter): Promise<WeekCut> {
  * minBrandsPerSector likewise. Rows of weeks, campaigns, mailboxes or the whole scope rank no
  * brands: no rule applies (`panelSufficient: null`).
  */
-function panelOf(groupBy: GroupBy | null, parts: readonly PartRow[], own: CampaignSettings | null): PanelCheck {
+function panelOf(groupBy: GroupBy | null, parts: readonly PartRow[], own: CampaignSettings | null, brands: number): PanelCheck {
   const strictest = (field: 'min_probes_per_brand' | 'min_brands_per_sector', fallback: number) => {
     const minimums = [...parts.map((p) => p[field]), ...(own ? [own[field]] : [])];
     return minimums.length > 0 ? Math.max(...minimums) : fallback;
   };
   if (groupBy === 'brand') return brandPanel(parts.reduce((total, p) => total + p.probes, 0), strictest('min_probes_per_brand', DEFAULT_MIN_PROBES_PER_BRAND));
-  if (groupBy === 'sector') return sectorPanel(new Set(parts.flatMap((p) => p.brand_ids ?? [])).size, strictest('min_brands_per_sector', DEFAULT_MIN_BRANDS_PER_SECTOR));
+  if (groupBy === 'sector') return sectorPanel(brands, strictest('min_brands_per_sector', DEFAULT_MIN_BRANDS_PER_SECTOR));
   return noPanelRule();
+}
+
+/** Per sector, its brands with probes in the filter's scope. */
+async function countBrandsWithProbes(db: Queryable, filter: StatsFilter, weeks: WeekCut | null): Promise<Map<string, number>> {
+  const source = rollupSource(filter, weeks);
+  const { rows } = await db.query<{ sector_id: string; brands: number }>(
+    `select b.sector_id, count(*)::int as brands
+       from (select r.sector_id, r.brand_id from ${source.from} where ${source.where} group by 1, 2) b
+      group by 1`,
+    source.values,
+  );
+  return new Map(rows.map((r) => [r.sector_id, r.brands]));
 }
 
 const seriesKey = (group: string | null, week: string) => `${group ?? ''}/${week}`;
