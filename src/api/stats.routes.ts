@@ -3,37 +3,19 @@
  * mailbox or week, with an optional weekly series per group for charts; JSON or CSV.
  * Metric definitions: README, "Statistics".
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { roundHours } from '../audit/timing.ts';
 import { computeStats, GROUP_BYS, SERIES, type GroupBy, type Series, type StatsMetrics, type StatsReport, type StatsRow } from '../db/stats.repo.ts';
-import type { RouteOptions } from './app.ts';
-import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { Interval, intervalColumns, joinWarnings, PanelSufficient, presentMetrics, Warnings } from './present-metrics.ts';
 import { unprocessable } from './problem.ts';
 import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
 const Hours = (description: string) => Nullable(Type.Number({ minimum: 0, description: `${description}, hours (two decimals)` }));
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
-/** A 95 % interval, `[low, high]`. */
-const Interval = (description: string, bounds: { minimum?: number; maximum?: number } = { minimum: 0, maximum: 1 }) =>
-  Nullable(Type.Array(Type.Number(bounds), { minItems: 2, maxItems: 2, description: `95 % interval [low, high] ${description}; null where the figure is` }));
 const RateCi = (rate: string) => Interval(`of ${rate}, by the Wilson score method over the same counts (four decimals)`);
-
-/** A figure's warnings, today about panel sufficiency. */
-export const Warnings = Type.Array(
-  Type.Object({
-    code: Type.Literal('panel_too_small'),
-    detail: Type.String({ description: 'a plain sentence naming the numbers' }),
-  }),
-  { description: 'empty when nothing is wrong' },
-);
-export const PanelSufficient = Nullable(
-  Type.Boolean({
-    description:
-      "brand rows: probes ≥ the campaign's minProbesPerBrand; sector rows: brands with probes ≥ its minBrandsPerSector; null for rows of weeks, campaigns, mailboxes or the whole scope, where no panel rule applies",
-  }),
-);
 
 /** The metrics of one group or week, as API.md names them. */
 const metricProperties = {
@@ -120,7 +102,6 @@ const StatsResponse = Type.Object({
   rows: Type.Array(StatsRowSchema),
 });
 
-export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv, or send Accept: text/csv; json by default' }));
 
 const StatsQuery = Type.Object({
   campaignId: Type.Optional(Uuid),
@@ -133,59 +114,7 @@ const StatsQuery = Type.Object({
   format: Format,
 });
 
-/** A 200 answer in JSON, or in CSV with the same figures. */
-export function jsonOrCsv(schema: TSchema) {
-  return {
-    description: 'JSON, or CSV with a header row when asked for',
-    content: { 'application/json': { schema }, 'text/csv': { schema: Type.String() } },
-  };
-}
 
-const round2 = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
-const hours = (value: number | null) => (value === null ? null : roundHours(value));
-type Bounds = [number, number] | null;
-const roundBounds = (interval: Bounds, decimals: number): Bounds => {
-  const scale = 10 ** decimals;
-  return interval && [Math.round(interval[0] * scale) / scale, Math.round(interval[1] * scale) / scale];
-};
-const rateBounds = (interval: Bounds) => roundBounds(interval, 4);
-
-/** Hours, notes and error rates to two decimals, as the API shows them; rates stay exact, their intervals take four decimals. */
-export function presentMetrics<T extends StatsMetrics>(m: T): T {
-  return {
-    ...m,
-    responseRateCi95: rateBounds(m.responseRateCi95),
-    responseRateAfterReminderCi95: rateBounds(m.responseRateAfterReminderCi95),
-    ackRateCi95: rateBounds(m.ackRateCi95),
-    withinNormCi95: Object.fromEntries(Object.entries(m.withinNormCi95).map(([norm, interval]) => [norm, rateBounds(interval)])),
-    delayP50Hours: hours(m.delayP50Hours),
-    delayP50HoursCi95: roundBounds(m.delayP50HoursCi95, 2),
-    delayP90Hours: hours(m.delayP90Hours),
-    delayMeanHours: hours(m.delayMeanHours),
-    businessDelayP50Hours: hours(m.businessDelayP50Hours),
-    followUpRateCi95: rateBounds(m.followUpRateCi95),
-    spellingErrorRateCi95: rateBounds(m.spellingErrorRateCi95),
-    errorsPer100Words: round2(m.errorsPer100Words),
-    logoRateCi95: rateBounds(m.logoRateCi95),
-    charterRateCi95: rateBounds(m.charterRateCi95),
-    signatureRateCi95: rateBounds(m.signatureRateCi95),
-    personalisedRateCi95: rateBounds(m.personalisedRateCi95),
-    scoreMean: round2(m.scoreMean),
-    scoreMeanCi95: roundBounds(m.scoreMeanCi95, 2),
-    scoreStdDev: round2(m.scoreStdDev),
-  };
-}
-
-/** An interval as two CSV columns, `…Ci95Low` and `…Ci95High`. */
-export function intervalColumns<T>(header: string, interval: (record: T) => Bounds | undefined): CsvColumn<T>[] {
-  return [
-    { header: `${header}Low`, value: (r) => interval(r)?.[0] },
-    { header: `${header}High`, value: (r) => interval(r)?.[1] },
-  ];
-}
-
-/** Warnings in one CSV field: their details, one after the other. */
-export const joinWarnings = (warnings: readonly { detail: string }[] | undefined) => warnings?.map((w) => w.detail).join(' ');
 
 /** CSV columns of the metrics, nested ones flattened with a dot: `withinNorm.4`, `delayHistogram.noAnswer`. */
 function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetrics): CsvColumn<T>[] {
@@ -199,7 +128,7 @@ function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetr
         columns.push({ header: `withinNormCi95High.${norm}`, value: (r) => of(r).withinNormCi95[String(norm)]?.[1] });
       }
     } else if (name.endsWith('Ci95')) {
-      columns.push(...intervalColumns<T>(name, (r) => of(r)[name] as Bounds));
+      columns.push(...intervalColumns<T>(name, (r) => of(r)[name] as [number, number] | null));
     } else if (name === 'delayHistogram') {
       for (const bucket of Object.keys(metricProperties.delayHistogram.properties) as (keyof StatsMetrics['delayHistogram'])[]) {
         columns.push({ header: `delayHistogram.${bucket}`, value: (r) => of(r).delayHistogram[bucket] });
@@ -246,7 +175,12 @@ function present(report: StatsReport): StatsRow[] {
   }));
 }
 
-export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+/** What the routes read. */
+export interface StatsRouteOptions {
+  pool: Pool;
+}
+
+export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (app, { pool }) => {
   app.get(
     '/stats',
     {
@@ -269,7 +203,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
           { field: 'querystring/series', message: 'cannot go with groupBy=week' },
         ]);
       }
-      const report = await computeStats(deps.pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
+      const report = await computeStats(pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
       const body: StatsBody = { groupBy, series, norms: report.norms, weekTimeZone: report.weekTimeZone, generatedAt: new Date(), rows: present(report) };
       return sendNegotiated(request, reply, body, statsCsv, q.format);
     },

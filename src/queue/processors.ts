@@ -12,7 +12,7 @@ import { pollMailboxProcessor } from './poll-mailbox.job.ts';
 import type { Queues } from './queues.ts';
 import type { Processors } from './worker.ts';
 import { campaignProcessor } from './campaign.job.ts';
-import type { Timing } from './delivery.ts';
+import type { Timing } from '../clock.ts';
 import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
 
@@ -51,7 +51,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
           onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
         }),
       }),
-      'analyse-reply': analyseReplyProcessor(deps.pool),
+      'analyse-reply': analyseReplyProcessor(deps.pool, { dkim: { timeoutMs: deps.config.dkimTimeoutMs } }),
       'send-probe': sendProbeProcessor(deps, deps.timing),
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
