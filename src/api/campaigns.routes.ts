@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { DateTime } from 'luxon';
+import { checkHolidaySetting } from '../audit/holidays.ts';
 import {
   deleteCampaign,
   findCampaign,
@@ -25,6 +26,21 @@ const WeeklyHours = Type.Object(
   },
   { additionalProperties: false },
 );
+const Holidays = Type.Object(
+  {
+    country: Nullable(
+      Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code (FR) whose public holidays are closed, as date-holidays computes them; null: none' }),
+    ),
+    region: Type.Optional(
+      Nullable(Type.String({ minLength: 1, maxLength: 10, description: "a subdivision in date-holidays' codes, e.g. 57, 67, 68 for Alsace-Moselle (Good Friday and 26 December closed too)" })),
+    ),
+    extraClosedDates: Type.Optional(
+      Type.Array(Type.String({ format: 'date' }), { maxItems: 1000, uniqueItems: true, description: 'more closed days, local dates YYYY-MM-DD' }),
+    ),
+  },
+  { additionalProperties: false, description: "days closed besides the weekly days off; absent or null: France's public holidays for a campaign in Europe/Paris, none elsewhere" },
+);
+const BusinessHours = Type.Object({ ...WeeklyHours.properties, holidays: Type.Optional(Nullable(Holidays)) }, { additionalProperties: false });
 const Reminder = Type.Object(
   {
     afterHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 60, description: 'hours without an answer before the "relance"; fractions allowed' }),
@@ -39,11 +55,13 @@ const fields = {
   startsAt: Nullable(Timestamp),
   endsAt: Nullable(Timestamp),
   timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA name, e.g. Europe/Paris' }),
-  businessHours: WeeklyHours,
+  businessHours: BusinessHours,
   sendWindow: WeeklyHours,
   norms: Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 24 * 60 }), { minItems: 1, maxItems: 10, uniqueItems: true, description: 'hours' }),
   reminder: Reminder,
   probesPerBrand: Type.Integer({ minimum: 0, maximum: 1000 }),
+  minProbesPerBrand: Type.Integer({ minimum: 1, maximum: 100000, description: "below it, a brand's statistics warn panel_too_small; default 30" }),
+  minBrandsPerSector: Type.Integer({ minimum: 1, maximum: 1000, description: "below it, a sector's statistics and ranking warn panel_too_small; default 3" }),
   seed: Type.Integer({ description: 'makes the schedule reproducible' }),
   brandIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 5000 }),
   scenarioIds: Type.Array(Uuid, { uniqueItems: true, maxItems: 500 }),
@@ -100,6 +118,8 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         norms: b.norms ?? [4, 24],
         reminder: b.reminder ?? { afterHours: 24, max: 1 },
         probesPerBrand: b.probesPerBrand ?? 1,
+        minProbesPerBrand: b.minProbesPerBrand,
+        minBrandsPerSector: b.minBrandsPerSector,
         seed: b.seed ?? 1,
         brandIds: b.brandIds ?? [],
         scenarioIds: b.scenarioIds ?? [],
@@ -172,6 +192,10 @@ function checkCampaign(c: CampaignShape): void {
   for (const key of ['businessHours', 'sendWindow'] as const) {
     const hours = c[key];
     if (hours && hours.to <= hours.from) errors.push({ field: `body/${key}/to`, message: 'must come after from' });
+  }
+  const holidays = c.businessHours?.holidays;
+  if (holidays) {
+    for (const problem of checkHolidaySetting(holidays)) errors.push({ field: `body/businessHours/holidays/${problem.field}`, message: problem.message });
   }
   if (errors.length) throw unprocessable(errors.map((e) => `${e.field} ${e.message}`).join('; '), errors);
 }

@@ -3,6 +3,11 @@
  * a quote or a line break, UTF-8. Numbers are written as JSON writes them, so a CSV answer
  * carries the same figures as its JSON twin; null is an empty field. Asked for with
  * `format=csv`, or `Accept: text/csv` (JSON stays the default: a wildcard never picks CSV).
+ *
+ * A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return
+ * before one) as a formula: a brand's name or a reply's subject is text from outside, so such a
+ * text field is written with a single quote before it, as OWASP recommends against CSV
+ * injection. Numbers are written as numbers, a negative one included.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -23,10 +28,18 @@ export function toCsv<T>(columns: readonly CsvColumn<T>[], records: Iterable<T>)
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/** The first characters that make a spreadsheet read a cell as a formula. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
 export function csvField(value: CsvValue): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'number' ? JSON.stringify(value) : String(value);
+  const text = typeof value === 'number' ? JSON.stringify(value) : defused(String(value));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Text a spreadsheet would run as a formula, made plain text by a leading single quote. */
+function defused(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
 /**

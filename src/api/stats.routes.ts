@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { computeStats, GROUP_BYS, SERIES, type GroupBy, type Series, type StatsMetrics, type StatsReport, type StatsRow } from '../db/stats.repo.ts';
 import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
-import { presentMetrics } from './present-metrics.ts';
+import { Interval, intervalColumns, joinWarnings, PanelSufficient, presentMetrics, Warnings } from './present-metrics.ts';
 import { unprocessable } from './problem.ts';
 import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';
@@ -15,19 +15,28 @@ import type { Pool } from '../db/pool.ts';
 const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
 const Hours = (description: string) => Nullable(Type.Number({ minimum: 0, description: `${description}, hours (two decimals)` }));
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
+const RateCi = (rate: string) => Interval(`of ${rate}, by the Wilson score method over the same counts (four decimals)`);
 
 /** The metrics of one group or week, as API.md names them. */
 const metricProperties = {
   probes: Count('probes sent'),
   answered: Count('probes with a first answer, before or after the reminder'),
   responseRate: Rate('answered before any reminder / probes'),
+  responseRateCi95: RateCi('responseRate'),
   responseRateAfterReminder: Rate('answered / probes'),
+  responseRateAfterReminderCi95: RateCi('responseRateAfterReminder'),
   acknowledged: Count('probes with an automatic acknowledgement'),
   ackRate: Rate('acknowledged / probes'),
+  ackRateCi95: RateCi('ackRate'),
   withinNorm: Type.Record(Type.String(), Nullable(Type.Number({ minimum: 0, maximum: 1 })), {
     description: 'per norm in hours: probes answered within it / probes of the campaigns that have it, e.g. {"4": 0.28, "24": 0.66}',
   }),
+  withinNormCi95: Type.Record(Type.String(), RateCi('the norm'), { description: "per norm, as withinNorm: each rate's 95 % Wilson interval" }),
   delayP50Hours: Hours('median delay of the first answer (continuous percentile)'),
+  delayP50HoursCi95: Interval(
+    'of the median delay, distribution-free: the order statistics x(j) and x(n + 1 − j) of the n delays, j the largest rank with P(j ≤ X ≤ n − j) ≥ 0.95 for X ~ Bin(n, ½); null below 6 answers (hours, two decimals)',
+    { minimum: 0 },
+  ),
   delayP90Hours: Hours('90th percentile of the delay (continuous)'),
   delayMeanHours: Hours('mean delay of the first answer'),
   businessDelayP50Hours: Hours('median delay in business hours (continuous percentile)'),
@@ -43,20 +52,28 @@ const metricProperties = {
     { description: 'probes by delay of their first answer; the buckets add up to probes' },
   ),
   followUpRate: Rate('answered probes the brand followed up / answered'),
+  followUpRateCi95: RateCi('followUpRate'),
   answersAnalysed: Count('answers with a current analysis: the denominator of the form metrics'),
   spellingErrorRate: Rate('answers with at least one spelling error / answers checked (with a dictionary for their language)'),
+  spellingErrorRateCi95: RateCi('spellingErrorRate'),
   errorsPer100Words: Nullable(Type.Number({ minimum: 0, description: 'spelling errors per 100 words, over all the words of the answers checked' })),
   logoRate: Rate("answers showing the brand's logo / answers analysed"),
+  logoRateCi95: RateCi('logoRate'),
   charterRate: Rate("answers in the brand's graphic charter / answers analysed"),
+  charterRateCi95: RateCi('charterRate'),
   signatureRate: Rate("answers signed with a person's name / answers analysed"),
+  signatureRateCi95: RateCi('signatureRate'),
   personalisedRate: Rate('personalised answers / answers analysed'),
+  personalisedRateCi95: RateCi('personalisedRate'),
   scoredProbes: Count('probes with a known note: an unanswered probe scores 0, an answer not analysed yet is left out'),
   scoreMean: Nullable(Type.Number({ minimum: 0, maximum: 100, description: 'mean note out of 100, auditor overrides applied (two decimals)' })),
+  scoreMeanCi95: Interval("of the mean note, Student's t: mean ± t(0.975, n − 1) · s / √n, clipped to 0..100; null below two notes (two decimals)", { minimum: 0, maximum: 100 }),
+  scoreStdDev: Nullable(Type.Number({ minimum: 0, description: 'standard deviation of the notes (n − 1); null below two notes (two decimals)' })),
 };
 
 const WeekPoint = Type.Object({
   week: Type.String({ description: 'ISO week, e.g. 2026-W10' }),
-  weekStart: Type.String({ format: 'date', description: 'its Monday; weeks start Monday 00:00 UTC' }),
+  weekStart: Type.String({ format: 'date', description: "its Monday; weeks start Monday 00:00 in the response's weekTimeZone" }),
   ...metricProperties,
 });
 
@@ -66,6 +83,8 @@ const StatsRowSchema = Type.Object({
     label: Nullable(Type.String({ description: 'its name, or the ISO week' })),
   }),
   ...metricProperties,
+  panelSufficient: PanelSufficient,
+  warnings: Warnings,
   series: Type.Optional(Type.Array(WeekPoint, { description: 'with series=week: the same metrics week by week, over the same weeks for every row' })),
 });
 
@@ -73,6 +92,12 @@ const StatsResponse = Type.Object({
   groupBy: Nullable(Type.String()),
   series: Nullable(Type.String()),
   norms: Type.Array(Type.Number(), { description: 'the norms reported in withinNorm, hours' }),
+  weekTimeZone: Nullable(
+    Type.String({
+      description:
+        "with groupBy=week or series=week: the IANA timezone whose Mondays 00:00 cut the weeks, the scope's first campaign's (by start date); null otherwise",
+    }),
+  ),
   generatedAt: Timestamp,
   rows: Type.Array(StatsRowSchema),
 });
@@ -97,6 +122,13 @@ function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetr
   for (const name of Object.keys(metricProperties) as (keyof StatsMetrics)[]) {
     if (name === 'withinNorm') {
       for (const norm of norms) columns.push({ header: `withinNorm.${norm}`, value: (r) => of(r).withinNorm[String(norm)] });
+    } else if (name === 'withinNormCi95') {
+      for (const norm of norms) {
+        columns.push({ header: `withinNormCi95Low.${norm}`, value: (r) => of(r).withinNormCi95[String(norm)]?.[0] });
+        columns.push({ header: `withinNormCi95High.${norm}`, value: (r) => of(r).withinNormCi95[String(norm)]?.[1] });
+      }
+    } else if (name.endsWith('Ci95')) {
+      columns.push(...intervalColumns<T>(name, (r) => of(r)[name] as [number, number] | null));
     } else if (name === 'delayHistogram') {
       for (const bucket of Object.keys(metricProperties.delayHistogram.properties) as (keyof StatsMetrics['delayHistogram'])[]) {
         columns.push({ header: `delayHistogram.${bucket}`, value: (r) => of(r).delayHistogram[bucket] });
@@ -112,6 +144,7 @@ interface StatsBody {
   groupBy: GroupBy | null;
   series: Series | null;
   norms: number[];
+  weekTimeZone: string | null;
   generatedAt: Date;
   rows: StatsRow[];
 }
@@ -128,6 +161,9 @@ function statsCsv(body: StatsBody): string {
     { header: 'groupLabel', value: (l) => l.row.group.label },
     ...(body.series ? [{ header: 'week', value: (l: Line) => l.week }, { header: 'weekStart', value: (l: Line) => l.weekStart }] : []),
     ...metricColumns<Line>(body.norms, (l) => l.metrics),
+    // the group's own, on its line only
+    { header: 'panelSufficient', value: (l) => (l.week === null ? l.row.panelSufficient : undefined) },
+    { header: 'warnings', value: (l) => (l.week === null ? joinWarnings(l.row.warnings) : undefined) },
   ];
   return toCsv(columns, lines);
 }
@@ -168,7 +204,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (
         ]);
       }
       const report = await computeStats(pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
-      const body: StatsBody = { groupBy, series, norms: report.norms, generatedAt: new Date(), rows: present(report) };
+      const body: StatsBody = { groupBy, series, norms: report.norms, weekTimeZone: report.weekTimeZone, generatedAt: new Date(), rows: present(report) };
       return sendNegotiated(request, reply, body, statsCsv, q.format);
     },
   );

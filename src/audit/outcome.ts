@@ -3,7 +3,8 @@
  * the campaign's norms, reminders, follow-ups. Recomputed from scratch whenever a reply
  * arrives or is reassigned, so it holds no state of its own.
  */
-import { businessHours, calendarHours, withinNorms, type OpeningHours } from './timing.ts';
+import { businessSchedule, type BusinessHoursSetting } from './holidays.ts';
+import { businessHours, calendarHours, withinNorms } from './timing.ts';
 
 export type ReplyKind = 'answer' | 'acknowledgement' | 'bounce' | 'follow_up' | 'unknown';
 
@@ -22,7 +23,8 @@ export interface OutcomeReply {
 
 export interface OutcomeCampaign {
   norms: readonly number[];
-  businessHours: OpeningHours;
+  /** Opening hours and holidays, in `timezone`. */
+  businessHours: BusinessHoursSetting;
   timezone: string;
   /** Replies received after it are shown but never counted: the campaign's figures are frozen. */
   closedAt?: Date | null;
@@ -123,6 +125,6 @@ export function replyDelay(
   if (!sentAt) return { delayHours: null, businessDelayHours: null };
   return {
     delayHours: Math.max(0, calendarHours(sentAt, receivedAt)),
-    businessDelayHours: businessHours(sentAt, receivedAt, { ...campaign.businessHours, timezone: campaign.timezone }),
+    businessDelayHours: businessHours(sentAt, receivedAt, businessSchedule(campaign.businessHours, campaign.timezone)),
   };
 }

@@ -14,9 +14,17 @@ export interface OpeningHours {
   to: string;
 }
 
-/** Opening hours in a given IANA timezone. */
+/** Local dates (`YYYY-MM-DD`) the business is closed whatever the weekday: public holidays (holidays.ts). */
+export interface ClosedDates {
+  has(date: string): boolean;
+  /** Whether a closed date d has `from <= d < to`. */
+  anyIn(from: string, to: string): boolean;
+}
+
+/** Opening hours in a given IANA timezone, closed on `closedDates` besides the days off. */
 export interface BusinessSchedule extends OpeningHours {
   timezone: string;
+  closedDates?: ClosedDates | undefined;
 }
 
 export const DEFAULT_BUSINESS_HOURS: BusinessSchedule = Object.freeze({
@@ -37,7 +45,8 @@ export function calendarHours(from: Date, to: Date): number {
 }
 
 /**
- * Hours of `[from, to)` that fall inside the opening hours, in the schedule's timezone.
+ * Hours of `[from, to)` that fall inside the opening hours, in the schedule's timezone,
+ * leaving out its closed dates.
  *
  * Days are walked on the local calendar, so a day of 23 or 25 hours counts what its clock
  * shows. A whole week without an offset change inside it is added in one step, which keeps
@@ -51,17 +60,23 @@ export function businessHours(from: Date, to: Date, schedule: BusinessSchedule):
   if (!(toMs > fromMs)) return 0;
 
   const weekMs = window.days.size * (window.closeMinute - window.openMinute) * MS_PER_MINUTE;
+  const closed = schedule.closedDates;
   let totalMs = 0;
   let day = DateTime.fromMillis(fromMs, { zone: window.zone }).startOf('day');
   while (day.toMillis() < toMs) {
     const dayStart = day.toMillis();
     const weekLater = dayStart >= fromMs && toMs - dayStart >= MS_PER_WEEK_AT_LEAST ? day.plus({ days: 7 }) : null;
-    if (weekLater && weekLater.toMillis() <= toMs && weekLater.offset === day.offset) {
+    if (
+      weekLater &&
+      weekLater.toMillis() <= toMs &&
+      weekLater.offset === day.offset &&
+      !closed?.anyIn(day.toISODate() as string, weekLater.toISODate() as string)
+    ) {
       totalMs += weekMs;
       day = weekLater;
       continue;
     }
-    if (window.days.has(day.weekday)) {
+    if (window.days.has(day.weekday) && !closed?.has(day.toISODate() as string)) {
       const open = atLocalMinute(day, window.openMinute).toMillis();
       const close = atLocalMinute(day, window.closeMinute).toMillis();
       totalMs += Math.max(0, Math.min(close, toMs) - Math.max(open, fromMs));

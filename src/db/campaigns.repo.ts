@@ -1,3 +1,5 @@
+import type { HolidaySetting } from '../audit/holidays.ts';
+import { DEFAULT_MIN_BRANDS_PER_SECTOR, DEFAULT_MIN_PROBES_PER_BRAND } from '../audit/panel.ts';
 import type { PlanBrand, PlanMailbox, PlanScenario } from '../audit/schedule.ts';
 import type { Queryable } from './pool.ts';
 import { pageClause, toPage, type Page, type PageRequest } from './page.ts';
@@ -12,6 +14,11 @@ export interface WeeklyHours {
   to: string;
 }
 
+/** Opening hours, and the holidays they skip (absent or null: the timezone's default, holidays.ts). */
+export interface BusinessHours extends WeeklyHours {
+  holidays?: HolidaySetting | null;
+}
+
 export interface Campaign {
   id: string;
   name: string;
@@ -19,11 +26,15 @@ export interface Campaign {
   startsAt: Date | null;
   endsAt: Date | null;
   timezone: string;
-  businessHours: WeeklyHours;
+  businessHours: BusinessHours;
   sendWindow: WeeklyHours;
   norms: number[];
   reminder: { afterHours: number; max: number };
   probesPerBrand: number;
+  /** Below it, a brand's statistics warn `panel_too_small`. */
+  minProbesPerBrand: number;
+  /** Below it, a sector's statistics and ranking warn `panel_too_small`. */
+  minBrandsPerSector: number;
   seed: number;
   brandIds: string[];
   scenarioIds: string[];
@@ -33,7 +44,9 @@ export interface Campaign {
   updatedAt: Date;
 }
 
-export type CampaignInput = Omit<Campaign, 'id' | 'status' | 'closedAt' | 'createdAt' | 'updatedAt'>;
+/** Panel minimums default to 30 probes per brand and 3 brands per sector (audit/panel.ts). */
+export type CampaignInput = Omit<Campaign, 'id' | 'status' | 'closedAt' | 'createdAt' | 'updatedAt' | 'minProbesPerBrand' | 'minBrandsPerSector'> &
+  Partial<Pick<Campaign, 'minProbesPerBrand' | 'minBrandsPerSector'>>;
 export type CampaignPatch = Partial<CampaignInput>;
 
 interface CampaignRow {
@@ -43,12 +56,14 @@ interface CampaignRow {
   starts_at: Date | null;
   ends_at: Date | null;
   timezone: string;
-  business_hours: WeeklyHours;
+  business_hours: BusinessHours;
   send_window: WeeklyHours;
   norms: number[];
   reminder_after_hours: number;
   reminder_max: number;
   probes_per_brand: number;
+  min_probes_per_brand: number;
+  min_brands_per_sector: number;
   seed: number;
   brand_ids: string[];
   scenario_ids: string[];
@@ -77,6 +92,8 @@ export const toCampaign = (row: CampaignRow): Campaign => ({
   norms: row.norms,
   reminder: { afterHours: row.reminder_after_hours, max: row.reminder_max },
   probesPerBrand: row.probes_per_brand,
+  minProbesPerBrand: row.min_probes_per_brand,
+  minBrandsPerSector: row.min_brands_per_sector,
   seed: row.seed,
   brandIds: row.brand_ids,
   scenarioIds: row.scenario_ids,
@@ -97,6 +114,8 @@ const COLUMNS = {
   reminderAfterHours: 'reminder_after_hours',
   reminderMax: 'reminder_max',
   probesPerBrand: 'probes_per_brand',
+  minProbesPerBrand: 'min_probes_per_brand',
+  minBrandsPerSector: 'min_brands_per_sector',
   seed: 'seed',
 };
 
@@ -132,8 +151,8 @@ function flatten(patch: CampaignPatch): Record<string, unknown> {
 export async function insertCampaign(db: Queryable, input: CampaignInput): Promise<Campaign> {
   const { rows } = await db.query<{ id: string }>(
     `insert into campaigns (name, starts_at, ends_at, timezone, business_hours, send_window, norms,
-                            reminder_after_hours, reminder_max, probes_per_brand, seed)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id`,
+                            reminder_after_hours, reminder_max, probes_per_brand, seed, min_probes_per_brand, min_brands_per_sector)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id`,
     [
       input.name,
       input.startsAt,
@@ -146,6 +165,8 @@ export async function insertCampaign(db: Queryable, input: CampaignInput): Promi
       input.reminder.max,
       input.probesPerBrand,
       input.seed,
+      input.minProbesPerBrand ?? DEFAULT_MIN_PROBES_PER_BRAND,
+      input.minBrandsPerSector ?? DEFAULT_MIN_BRANDS_PER_SECTOR,
     ],
   );
   const id = rows[0]!.id;

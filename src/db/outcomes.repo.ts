@@ -1,5 +1,6 @@
 /** One outcome per probe, carrying the probe's grouping keys so that statistics read one table. */
 import type { Outcome } from '../audit/outcome.ts';
+import type { BusinessHours } from './campaigns.repo.ts';
 import type { Queryable } from './pool.ts';
 
 export interface OutcomeKeys {
@@ -99,7 +100,7 @@ function toStoredOutcome(r: OutcomeRow): StoredOutcome {
 /** What recomputing an outcome needs to know of the probe, its campaign and its brand. */
 export async function findOutcomeContext(db: Queryable, probeId: string): Promise<{
   keys: OutcomeKeys;
-  campaign: { norms: number[]; businessHours: { days: number[]; from: string; to: string }; timezone: string; closedAt: Date | null };
+  campaign: { norms: number[]; businessHours: BusinessHours; timezone: string; closedAt: Date | null };
   reminders: { sentAt: Date }[];
   /** The reply whose note and form figures the outcome holds now, if any. */
   scoredReplyId: string | null;
@@ -115,7 +116,7 @@ export async function findOutcomeContext(db: Queryable, probeId: string): Promis
     mailbox_id: string;
     sent_at: Date | null;
     norms: number[];
-    business_hours: { days: number[]; from: string; to: string };
+    business_hours: BusinessHours;
     timezone: string;
     closed_at: Date | null;
     reminder_times: Date[];

@@ -3,7 +3,14 @@
  * by mean note out of 100, with the sector's average beside its leader's note. The figures
  * are the statistics of the campaign grouped by brand; a brand counts in its sector as it is
  * filed now.
+ *
+ * Each brand carries its panel check (probes against the campaign's minProbesPerBrand) and
+ * whether its place is significant: brands whose mean notes Welch's test cannot tell apart
+ * share a significance group (src/audit/confidence.ts); each sector its own panel check
+ * (brands with probes against minBrandsPerSector).
  */
+import { significanceGroups } from '../audit/confidence.ts';
+import { DEFAULT_MIN_BRANDS_PER_SECTOR, sectorPanel, type PanelCheck } from '../audit/panel.ts';
 import type { Pool } from './pool.ts';
 import { computeStats, type StatsFilter, type StatsMetrics } from './stats.repo.ts';
 
@@ -12,10 +19,18 @@ export interface RankedBrand {
   rank: number | null;
   brand: { id: string; name: string };
   metrics: StatsMetrics;
+  panel: PanelCheck;
+  /** Brands that cannot be told apart from their group's best share it (1, 2...); null without a note. */
+  significanceGroup: number | null;
+  /** The sector's other brands whose mean note does not differ significantly from this one's. */
+  tiedWith: string[];
 }
 
 export interface SectorRanking {
   sector: { id: string; name: string };
+  /** Brands with at least one probe sent. */
+  brands: number;
+  panel: PanelCheck;
   /** Mean of the brands' mean notes, each brand counting once; null when none has a note. */
   scoreMean: number | null;
   /** The first ranked brand (by name among equals), or null. */
@@ -30,8 +45,8 @@ export interface CampaignRanking {
 
 /** `narrow` limits the figures to a sector, a brand or a period of the campaign (the dashboard's filters). */
 export async function computeRanking(db: Pool, campaignId: string, narrow: Omit<StatsFilter, 'campaignId'> = {}): Promise<CampaignRanking | null> {
-  const { rows: campaigns } = await db.query<{ id: string; name: string; status: string; closed_at: Date | null }>(
-    'select id, name, status, closed_at from campaigns where id = $1',
+  const { rows: campaigns } = await db.query<{ id: string; name: string; status: string; closed_at: Date | null; min_brands_per_sector: number }>(
+    'select id, name, status, closed_at, min_brands_per_sector from campaigns where id = $1',
     [campaignId],
   );
   const campaign = campaigns[0];
@@ -47,14 +62,21 @@ export async function computeRanking(db: Pool, campaignId: string, narrow: Omit<
 
   const bySector = new Map<string, { sector: { id: string; name: string }; brands: RankedBrand[] }>();
   for (const row of stats.rows) {
-    const { group, ...metrics } = row;
+    const { group, panelSufficient, warnings, ...metrics } = row;
     const sector = sectorOf.get(group.key as string);
     if (!sector) continue;
     const entry = bySector.get(sector.id) ?? { sector, brands: [] };
-    entry.brands.push({ rank: null, brand: { id: group.key as string, name: group.label as string }, metrics });
+    entry.brands.push({
+      rank: null,
+      brand: { id: group.key as string, name: group.label as string },
+      metrics,
+      panel: { panelSufficient, warnings },
+      significanceGroup: null,
+      tiedWith: [],
+    });
     bySector.set(sector.id, entry);
   }
-  const sectors = [...bySector.values()].map(({ sector, brands }) => rankSector(sector, brands));
+  const sectors = [...bySector.values()].map(({ sector, brands }) => rankSector(sector, brands, campaign.min_brands_per_sector));
   sectors.sort((a, b) => byName.compare(a.sector.name, b.sector.name));
   return { campaign: { id: campaign.id, name: campaign.name, status: campaign.status, closedAt: campaign.closed_at }, sectors };
 }
@@ -64,18 +86,35 @@ const byName = new Intl.Collator('fr', { numeric: true, sensitivity: 'base' });
 /** Notes compare as shown, to two decimals. */
 const shownNote = (brand: RankedBrand) => (brand.metrics.scoreMean === null ? null : Math.round(brand.metrics.scoreMean * 100) / 100);
 
-/** Brands by note, best first (competition ranking: 1, 1, 3), unnoted brands last, by name. */
-export function rankSector(sector: { id: string; name: string }, brands: RankedBrand[]): SectorRanking {
+/**
+ * Brands by note, best first (competition ranking: 1, 1, 3), unnoted brands last, by name;
+ * significance groups over the noted brands in that order.
+ */
+export function rankSector(sector: { id: string; name: string }, brands: RankedBrand[], minBrandsPerSector = DEFAULT_MIN_BRANDS_PER_SECTOR): SectorRanking {
   const sorted = [...brands].sort((a, b) => (shownNote(b) ?? -1) - (shownNote(a) ?? -1) || byName.compare(a.brand.name, b.brand.name));
+  const significance = significanceGroups(
+    sorted
+      .filter((brand) => brand.metrics.scoreMean !== null)
+      .map((brand) => ({ id: brand.brand.id, n: brand.metrics.scoredProbes, mean: brand.metrics.scoreMean as number, sd: brand.metrics.scoreStdDev ?? 0 })),
+  );
   const ranking: RankedBrand[] = [];
   for (const [index, brand] of sorted.entries()) {
     const note = shownNote(brand);
     const previous = ranking[index - 1];
-    ranking.push({ ...brand, rank: note === null ? null : previous && shownNote(previous) === note ? previous.rank : index + 1 });
+    const place = significance.get(brand.brand.id);
+    ranking.push({
+      ...brand,
+      rank: note === null ? null : previous && shownNote(previous) === note ? previous.rank : index + 1,
+      significanceGroup: place?.group ?? null,
+      tiedWith: place?.tiedWith ?? [],
+    });
   }
   const notes = ranking.map((brand) => brand.metrics.scoreMean).filter((note): note is number => note !== null);
+  const audited = ranking.filter((brand) => brand.metrics.probes > 0).length;
   return {
     sector,
+    brands: audited,
+    panel: sectorPanel(audited, minBrandsPerSector),
     scoreMean: notes.length === 0 ? null : notes.reduce((a, b) => a + b, 0) / notes.length,
     leader: ranking[0]?.rank === 1 ? ranking[0] : null,
     ranking,

@@ -27,9 +27,30 @@ export const GROUP_COLUMN: Record<GroupBy, string> = {
   week: 'week',
 };
 
-/** A group key as the API shows it: the id, or the week's Monday as `YYYY-MM-DD`. */
-export const keyText = (column: string, groupBy: GroupBy) =>
-  groupBy === 'week' ? `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD')` : `${column}::text`;
+/** A group key as the API shows it: the id, or the week's Monday as `YYYY-MM-DD` on the clock of `zone` (SQL text). */
+export const keyText = (column: string, groupBy: GroupBy, zone: string) =>
+  groupBy === 'week' ? `to_char(${column} at time zone ${zone}, 'YYYY-MM-DD')` : `${column}::text`;
+
+/** Weekly figures of a scope holding no campaign are cut on this clock. */
+export const DEFAULT_WEEK_TIME_ZONE = 'UTC';
+
+/**
+ * The campaigns of the filter's scope with their timezones, the first first: the filter's
+ * campaign, or those with probes sent to the filter's brand or sector (the period aside), by
+ * start (campaigns without a start last), then creation. Weekly figures are cut on the first's clock.
+ */
+export async function listScopeCampaignZones(db: Queryable, filter: StatsFilter): Promise<{ id: string; timezone: string }[]> {
+  const { rows } = await db.query<{ id: string; timezone: string }>(
+    `select c.id::text as id, c.timezone from campaigns c
+      where ($1::uuid is null or c.id = $1)
+        and (c.id = $1 or exists (select 1 from outcome_rollups r
+                                   where r.campaign_id = c.id and r.probes > 0
+                                     and ($2::uuid is null or r.brand_id = $2) and ($3::uuid is null or r.sector_id = $3)))
+      order by c.starts_at nulls last, c.created_at, c.id`,
+    [filter.campaignId ?? null, filter.brandId ?? null, filter.sectorId ?? null],
+  );
+  return rows;
+}
 
 type Dimension = Exclude<GroupBy, 'week'>;
 

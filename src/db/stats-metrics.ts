@@ -10,8 +10,13 @@
  * the fraction f sits at position f × (n − 1), between the values on either side of it,
  * linearly interpolated (the median of 1, 2, 3 and 10 hours is 2.5 h). The arithmetic below
  * is the same as PostgreSQL's, to the last bit.
+ *
+ * Each rate comes with its 95 % Wilson interval over the same numerator and denominator, the
+ * median delay with its distribution-free interval from the same delays' order statistics,
+ * and the mean note with its t interval (src/audit/confidence.ts).
  */
 import { endianness } from 'node:os';
+import { medianRanks, meanInterval, standardDeviation, wilsonInterval, type Interval } from '../audit/confidence.ts';
 
 /** One campaign's share of a group, as the statistics query sums it. */
 export interface RollupPart {
@@ -33,6 +38,7 @@ export interface RollupPart {
   personalised: number;
   scored: number;
   scoreSum: number;
+  scoreSquareSum: number;
   /** Delays in hours, each 8 bytes big-endian (PostgreSQL's `float8send`), in any order. */
   delays: Uint8Array;
   businessDelays: Uint8Array;
@@ -48,29 +54,44 @@ export interface DelayHistogram {
   noAnswer: number;
 }
 
+/** Each `…Ci95` is the 95 % interval of the figure before it, null where that figure is null (or, for the median, below 6 answers). */
 export interface StatsMetrics {
   probes: number;
   answered: number;
   responseRate: number | null;
+  responseRateCi95: Interval | null;
   responseRateAfterReminder: number | null;
+  responseRateAfterReminderCi95: Interval | null;
   acknowledged: number;
   ackRate: number | null;
+  ackRateCi95: Interval | null;
   withinNorm: Record<string, number | null>;
+  withinNormCi95: Record<string, Interval | null>;
   delayP50Hours: number | null;
+  delayP50HoursCi95: Interval | null;
   delayP90Hours: number | null;
   delayMeanHours: number | null;
   businessDelayP50Hours: number | null;
   delayHistogram: DelayHistogram;
   followUpRate: number | null;
+  followUpRateCi95: Interval | null;
   answersAnalysed: number;
   spellingErrorRate: number | null;
+  spellingErrorRateCi95: Interval | null;
   errorsPer100Words: number | null;
   logoRate: number | null;
+  logoRateCi95: Interval | null;
   charterRate: number | null;
+  charterRateCi95: Interval | null;
   signatureRate: number | null;
+  signatureRateCi95: Interval | null;
   personalisedRate: number | null;
+  personalisedRateCi95: Interval | null;
   scoredProbes: number;
   scoreMean: number | null;
+  scoreMeanCi95: Interval | null;
+  /** Sample standard deviation of the notes; null below two notes. */
+  scoreStdDev: number | null;
 }
 
 /** Upper bounds of the histogram's buckets, in hours. */
@@ -96,43 +117,72 @@ export function metricsOf(parts: readonly RollupPart[], norms: readonly number[]
 
   const delays = joinFloat8s(parts.map((part) => part.delays));
   // before the percentiles, which reorder the delays: it counts each part's own
-  const withinNorm = withinNorms(parts, delays, norms);
+  const within = withinNormTallies(parts, delays, norms);
   const [p50, p90] = percentilesCont(delays, [0.5, 0.9]);
+  const p50Ci95 = medianInterval(delays);
   const [businessP50] = percentilesCont(joinFloat8s(parts.map((part) => part.businessDelays)), [0.5]);
+  const scoreMean = scored > 0 ? sum('scoreSum') / scored : null;
+  const scoreStdDev = standardDeviation(scored, sum('scoreSum'), sum('scoreSquareSum'));
+  const tallies = [...within];
 
   return {
     probes,
     answered,
     responseRate: share(sum('answeredBeforeReminder'), probes),
+    responseRateCi95: wilsonInterval(sum('answeredBeforeReminder'), probes),
     responseRateAfterReminder: share(answered, probes),
+    responseRateAfterReminderCi95: wilsonInterval(answered, probes),
     acknowledged: sum('acknowledged'),
     ackRate: share(sum('acknowledged'), probes),
-    withinNorm,
+    ackRateCi95: wilsonInterval(sum('acknowledged'), probes),
+    withinNorm: Object.fromEntries(tallies.map(([norm, tally]) => [String(norm), share(tally.within, tally.probes)])),
+    withinNormCi95: Object.fromEntries(tallies.map(([norm, tally]) => [String(norm), wilsonInterval(tally.within, tally.probes)])),
     delayP50Hours: p50 ?? null,
+    delayP50HoursCi95: p50Ci95,
     delayP90Hours: p90 ?? null,
     delayMeanHours: mean(delays),
     businessDelayP50Hours: businessP50 ?? null,
     delayHistogram: histogram(delays, probes),
     followUpRate: share(sum('followedUp'), answered),
+    followUpRateCi95: wilsonInterval(sum('followedUp'), answered),
     answersAnalysed: analysed,
     spellingErrorRate: share(sum('spellingWithErrors'), spellingChecked),
+    spellingErrorRateCi95: wilsonInterval(sum('spellingWithErrors'), spellingChecked),
     errorsPer100Words: spellingWords > 0 ? (100 * sum('spellingErrors')) / spellingWords : null,
     logoRate: share(sum('withLogo'), analysed),
+    logoRateCi95: wilsonInterval(sum('withLogo'), analysed),
     charterRate: share(sum('withCharter'), analysed),
+    charterRateCi95: wilsonInterval(sum('withCharter'), analysed),
     signatureRate: share(sum('withNamedSignature'), analysed),
+    signatureRateCi95: wilsonInterval(sum('withNamedSignature'), analysed),
     personalisedRate: share(sum('personalised'), analysed),
+    personalisedRateCi95: wilsonInterval(sum('personalised'), analysed),
     scoredProbes: scored,
-    scoreMean: scored > 0 ? sum('scoreSum') / scored : null,
+    scoreMean,
+    scoreMeanCi95: scoreMean === null || scoreStdDev === null ? null : noteInterval(meanInterval(scored, scoreMean, scoreStdDev)),
+    scoreStdDev,
   };
+}
+
+/** A note's interval clipped to the scale, 0..100. */
+function noteInterval(interval: Interval | null): Interval | null {
+  return interval && [Math.max(0, interval[0]), Math.min(100, interval[1])];
+}
+
+/** The order statistics around the median that hold it with 95 % confidence (reorders `delays`); null below 6 delays. */
+function medianInterval(delays: Float64Array): Interval | null {
+  const ranks = medianRanks(delays.length);
+  if (!ranks) return null;
+  return [selectNth(delays, ranks.lower - 1), selectNth(delays, ranks.upper - 1)];
 }
 
 type NumericField = { [K in keyof RollupPart]: RollupPart[K] extends number ? K : never }[keyof RollupPart];
 
 /**
- * Share of probes answered within each norm, over the probes of the campaigns that have it.
- * `delays` is the parts' delays joined in the parts' order.
+ * Probes answered within each norm, and the probes of the campaigns that have it: the share's
+ * numerator and denominator. `delays` is the parts' delays joined in the parts' order.
  */
-function withinNorms(parts: readonly RollupPart[], delays: Float64Array, norms: readonly number[]): Record<string, number | null> {
+function withinNormTallies(parts: readonly RollupPart[], delays: Float64Array, norms: readonly number[]): Map<number, { probes: number; within: number }> {
   const within = new Map(norms.map((norm) => [norm, { probes: 0, within: 0 }]));
   let offset = 0;
   for (const part of parts) {
@@ -145,7 +195,7 @@ function withinNorms(parts: readonly RollupPart[], delays: Float64Array, norms: 
     }
     offset = end;
   }
-  return Object.fromEntries([...within].map(([norm, tally]) => [String(norm), share(tally.within, tally.probes)]));
+  return within;
 }
 
 function histogram(delays: Float64Array, probes: number): DelayHistogram {

@@ -202,7 +202,11 @@ describe('validation', () => {
       norms: [4, 24],
       reminder: { afterHours: 24, max: 1 },
       businessHours: { days: [1, 2, 3, 4, 5], from: '09:00', to: '18:00' },
+      minProbesPerBrand: 30,
+      minBrandsPerSector: 3,
     });
+    // no holidays stored: France's apply, the timezone's default
+    expect(c.businessHours.holidays).toBeUndefined();
   });
 
   it('links a campaign to its brands, scenarios and mailboxes, and refuses unknown ones', async () => {

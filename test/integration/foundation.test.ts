@@ -78,5 +78,11 @@ describe('health', () => {
     expect(mailboxResponse).toBeDefined();
     // no password property anywhere in the response (`auth.type` may be the word "password": the kind of login, not the secret)
     expect(mailboxResponse).not.toMatch(/"password"\s*:\s*\{|"(clientSecret|refreshToken|sealed\w*)"/i);
+    // the statistics' intervals and panel checks, the campaign's panel minimums and holidays (issue 14)
+    const document = JSON.stringify(res.json());
+    for (const field of ['responseRateCi95', 'withinNormCi95', 'delayP50HoursCi95', 'panelSufficient', 'panel_too_small', 'weekTimeZone', 'significanceGroup', 'tiedWith']) {
+      expect(document).toContain(`"${field}"`);
+    }
+    expect(schemas.find((schema) => schema.includes('minProbesPerBrand'))).toMatch(/extraClosedDates/);
   });
 });

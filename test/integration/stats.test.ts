@@ -79,6 +79,13 @@ const PROBES: FixtureProbe[] = [
   { id: probe(10), campaign: C2, brand: B1, sector: S1, mailbox: M1, sentAt: null },
 ];
 
+/** A row without the figures of issue 14 (intervals, spread, panel check), tested on their own below. */
+function classic<T extends object>(row: T): T {
+  return Object.fromEntries(
+    Object.entries(row).filter(([key]) => !key.endsWith('Ci95') && !['scoreStdDev', 'panelSufficient', 'warnings', 'significanceGroup', 'tiedWith', 'brands'].includes(key)),
+  ) as T;
+}
+
 const EMPTY_HISTOGRAM = { within1h: 0, from1To4h: 0, from4To24h: 0, from24To48h: 0, over48h: 0 };
 /** The metrics of a group without probes: counts at zero, everything else null. */
 const emptyGroup = (norms: Record<string, null>) => ({
@@ -116,7 +123,12 @@ async function insertReferenceData(db: Queryable): Promise<void> {
             ($2, 'Boîte Paul', 'paul@test.example', $3, 'imap.test.example', 993, 'paul', 'sealed')`,
     [M1, M2, rows[0]!.id],
   );
-  await db.query(`insert into campaigns (id, name, status, norms) values ($1, 'Printemps 2026', 'running', '{4,24}'), ($2, 'Équinoxe 2026', 'running', '{1,4}')`, [C1, C2]);
+  // C1 asks for 3 probes per brand and 2 brands per sector; C2 keeps the defaults, 30 and 3
+  await db.query(
+    `insert into campaigns (id, name, status, norms, min_probes_per_brand, min_brands_per_sector)
+     values ($1, 'Printemps 2026', 'running', '{4,24}', 3, 2), ($2, 'Équinoxe 2026', 'running', '{1,4}', 30, 3)`,
+    [C1, C2],
+  );
   await db.query(`insert into campaign_brands values ($1, $3), ($1, $4), ($1, $5), ($1, $6), ($2, $3), ($2, $5)`, [C1, C2, B1, B2, B3, B4]);
   await db.query(`insert into campaign_mailboxes values ($1, $3), ($1, $4), ($2, $3)`, [C1, C2, M1, M2]);
 }
@@ -172,12 +184,27 @@ function parseCsv(text: string): string[][] {
   return lines;
 }
 
-/** A JSON row as CSV writes it: nested objects flattened with a dot, null as an empty field. */
+/**
+ * A JSON row as CSV writes it: nested objects flattened with a dot, an interval as two fields
+ * `…Ci95Low` and `…Ci95High` (per norm: `withinNormCi95Low.4`), warnings by their details, null
+ * as an empty field.
+ */
 function flatten(value: Record<string, unknown>, prefix = ''): Record<string, string> {
   const flat: Record<string, string> = {};
+  const text = (item: unknown) => (item === null || item === undefined ? '' : String(item));
   for (const [key, item] of Object.entries(value)) {
-    if (item !== null && typeof item === 'object') Object.assign(flat, flatten(item as Record<string, unknown>, `${prefix}${key}.`));
-    else flat[`${prefix}${key}`] = item === null ? '' : String(item);
+    if (key === 'withinNormCi95') {
+      for (const [norm, bounds] of Object.entries(item as Record<string, number[] | null>)) {
+        flat[`withinNormCi95Low.${norm}`] = text(bounds?.[0]);
+        flat[`withinNormCi95High.${norm}`] = text(bounds?.[1]);
+      }
+    } else if (key.endsWith('Ci95')) {
+      flat[`${prefix}${key}Low`] = text((item as number[] | null)?.[0]);
+      flat[`${prefix}${key}High`] = text((item as number[] | null)?.[1]);
+    } else if (key === 'warnings') {
+      flat[key] = (item as { detail: string }[]).map((w) => w.detail).join(' ');
+    } else if (item !== null && typeof item === 'object') Object.assign(flat, flatten(item as Record<string, unknown>, `${prefix}${key}.`));
+    else flat[`${prefix}${key}`] = text(item);
   }
   return flat;
 }
@@ -201,7 +228,7 @@ describe('statistics over a hand-computed dataset', () => {
     const body = (await stats(`campaignId=${C1}&groupBy=brand`)).json();
     expect(body.norms).toEqual([4, 24]);
     expect(body.rows.map((r: { group: { label: string } }) => r.group.label)).toEqual(['Banque Alpha', 'Banque Beta', 'Énergie "Delta", SA', 'Énergie Gamma']);
-    const [alpha, beta, delta, gamma] = body.rows;
+    const [alpha, beta, delta, gamma] = body.rows.map(classic);
     expect(alpha).toEqual({
       group: { key: B1, label: 'Banque Alpha' },
       probes: 3, answered: 2, responseRate: 1 / 3, responseRateAfterReminder: 2 / 3, acknowledged: 2, ackRate: 2 / 3,
@@ -244,7 +271,7 @@ describe('statistics over a hand-computed dataset', () => {
   it('groups everything by sector across campaigns with different norms, an empty sector included', async () => {
     const body = (await stats('groupBy=sector')).json();
     expect(body.norms).toEqual([1, 4, 24]);
-    const [banque, energie, transport] = body.rows;
+    const [banque, energie, transport] = body.rows.map(classic);
     expect(banque).toEqual({
       group: { key: S1, label: 'Banque' },
       probes: 6, answered: 5, responseRate: 4 / 6, responseRateAfterReminder: 5 / 6, acknowledged: 2, ackRate: 2 / 6,
@@ -275,7 +302,8 @@ describe('statistics over a hand-computed dataset', () => {
   });
 
   it('gives the weeks without a gap, the empty one included, each with the norms of its own campaigns', async () => {
-    const rows = await rowsOf('groupBy=week');
+    expect((await stats('groupBy=week')).json().weekTimeZone).toBe('Europe/Paris');
+    const rows = (await rowsOf('groupBy=week')).map(classic);
     expect(rows.map((r) => [r.group.key, r.group.label, r.probes])).toEqual([
       ['2026-03-02', '2026-W10', 5],
       ['2026-03-09', '2026-W11', 2],
@@ -334,7 +362,8 @@ describe('statistics over a hand-computed dataset', () => {
 
   it('gives one row of nulls when nothing matches, never zeros for rates', async () => {
     const rows = await rowsOf('from=2030-01-01T00:00:00Z');
-    expect(rows).toEqual([{ group: { key: null, label: 'all' }, ...emptyGroup({}) }]);
+    expect(rows.map(classic)).toEqual([{ group: { key: null, label: 'all' }, ...emptyGroup({}) }]);
+    expect(rows[0]).toMatchObject({ responseRateCi95: null, withinNormCi95: {}, delayP50HoursCi95: null, scoreMeanCi95: null, panelSufficient: null, warnings: [] });
     const campaign = await rowsOf(`campaignId=${C2}&from=2030-01-01T00:00:00Z`);
     expect(campaign[0]!.withinNorm).toEqual({ '1': null, '4': null });
   });
@@ -345,9 +374,10 @@ describe('statistics over a hand-computed dataset', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
     expect(res.headers.vary).toMatch(/Accept/);
     const [header, ...lines] = parseCsv(res.body);
-    expect(header!.slice(0, 6)).toEqual(['groupKey', 'groupLabel', 'probes', 'answered', 'responseRate', 'responseRateAfterReminder']);
-    expect(header).toContain('withinNorm.24');
-    expect(header).toContain('delayHistogram.noAnswer');
+    expect(header!.slice(0, 8)).toEqual(['groupKey', 'groupLabel', 'probes', 'answered', 'responseRate', 'responseRateCi95Low', 'responseRateCi95High', 'responseRateAfterReminder']);
+    for (const name of ['withinNorm.24', 'withinNormCi95Low.24', 'withinNormCi95High.24', 'delayHistogram.noAnswer', 'delayP50HoursCi95Low', 'panelSufficient', 'warnings']) {
+      expect(header).toContain(name);
+    }
     expect(lines).toHaveLength(4);
     lines.forEach((line, i) => {
       const { group, ...metrics } = json.rows[i];
@@ -355,7 +385,7 @@ describe('statistics over a hand-computed dataset', () => {
     });
     // quoted where it must be, written as JSON writes numbers
     expect(res.body).toContain(`${B4},"Énergie ""Delta"", SA",0,0,,`);
-    expect(lines[0]!.slice(2, 6)).toEqual(['3', '2', '0.3333333333333333', '0.6666666666666666']);
+    expect(lines[0]!.slice(2, 8)).toEqual(['3', '2', '0.3333333333333333', '0.0615', '0.7923', '0.6666666666666666']);
 
     const byFormat = await stats(`campaignId=${C1}&groupBy=brand&format=csv`);
     expect(byFormat.body).toBe(res.body);
@@ -382,7 +412,8 @@ describe('statistics over a hand-computed dataset', () => {
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
     expect(body.campaign).toMatchObject({ id: C1, name: 'Printemps 2026', status: 'running', closedAt: null });
-    expect(body.sectors).toEqual([
+    const classicSectors = body.sectors.map((sector: { ranking: object[] }) => ({ ...classic(sector), ranking: sector.ranking.map(classic) }));
+    expect(classicSectors).toEqual([
       {
         sector: { id: S1, name: 'Banque' },
         scoreMean: 65, // (90 + 40) / 2, each brand once
@@ -404,11 +435,17 @@ describe('statistics over a hand-computed dataset', () => {
     ]);
 
     const csv = await t.app.inject({ method: 'GET', url: `/v1/campaigns/${C1}/ranking?format=csv`, headers: t.auth() });
-    const [header, ...lines] = parseCsv(csv.body);
-    expect(header).toEqual([
+    const [header, ...csvLines] = parseCsv(csv.body);
+    const classicColumns = [
       'sectorId', 'sectorName', 'sectorScoreMean', 'leaderBrandId', 'leaderName', 'leaderScoreMean',
       'rank', 'brandId', 'brandName', 'scoreMean', 'scoredProbes', 'probes', 'answered', 'responseRate', 'responseRateAfterReminder', 'delayP50Hours',
-    ]);
+    ];
+    expect(header!.filter((name) => classicColumns.includes(name))).toEqual(classicColumns);
+    expect(header).toEqual(expect.arrayContaining([
+      'sectorBrands', 'sectorPanelSufficient', 'sectorWarnings', 'scoreMeanCi95Low', 'scoreMeanCi95High', 'scoreStdDev', 'significanceGroup', 'tiedWith',
+      'responseRateCi95Low', 'responseRateCi95High', 'responseRateAfterReminderCi95Low', 'delayP50HoursCi95High', 'panelSufficient', 'warnings',
+    ]));
+    const lines = csvLines.map((line) => classicColumns.map((name) => line[header!.indexOf(name)]));
     expect(lines).toEqual([
       [S1, 'Banque', '65', B2, 'Banque Beta', '90', '1', B2, 'Banque Beta', '90', '1', '2', '2', '1', '1', '2.75'],
       [S1, 'Banque', '65', B2, 'Banque Beta', '90', '2', B1, 'Banque Alpha', '40', '3', '3', '2', '0.3333333333333333', '0.6666666666666666', '16'],
@@ -421,6 +458,111 @@ describe('statistics over a hand-computed dataset', () => {
     expect(c2.sectors[1]).toMatchObject({ scoreMean: null, leader: null, ranking: [{ rank: null, name: 'Énergie Gamma' }] });
     const missing = await t.app.inject({ method: 'GET', url: `/v1/campaigns/${randomUUID()}/ranking`, headers: t.auth() });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('gives each rate its Wilson interval and the median its order-statistics interval, over the same counts', async () => {
+    const [alpha, beta] = await rowsOf(`campaignId=${C1}&groupBy=brand`);
+    // Banque Alpha: 1 of 3 before the reminder, 2 of 3 after it, 2 of 3 acknowledged, 1 of 3 within 4 h and
+    // within 24 h, 1 of its 2 answers followed up; form over its 2 analysed answers; notes 80, 40, 0
+    expect(alpha).toMatchObject({
+      responseRateCi95: [0.0615, 0.7923],
+      responseRateAfterReminderCi95: [0.2077, 0.9385],
+      ackRateCi95: [0.2077, 0.9385],
+      withinNormCi95: { '4': [0.0615, 0.7923], '24': [0.0615, 0.7923] },
+      followUpRateCi95: [0.0945, 0.9055],
+      spellingErrorRateCi95: [0.0945, 0.9055],
+      logoRateCi95: [0.0945, 0.9055],
+      personalisedRateCi95: [0.3424, 1],
+      // two answers: too few for an interval of the median
+      delayP50HoursCi95: null,
+      scoreStdDev: 40,
+      // 40 ± 4.303 × 40 / √3, clipped to the scale
+      scoreMeanCi95: [0, 100],
+    });
+    // Banque Beta: 2 of 2 answered, 0 of 2 acknowledged, 1 of 2 within 4 h; one analysed answer, one note
+    expect(beta).toMatchObject({
+      responseRateCi95: [0.3424, 1],
+      ackRateCi95: [0, 0.6576],
+      withinNormCi95: { '4': [0.0945, 0.9055], '24': [0.3424, 1] },
+      charterRateCi95: [0, 0.7935],
+      signatureRateCi95: [0.2065, 1],
+      scoreStdDev: null,
+      scoreMeanCi95: null,
+    });
+    // Banque over both campaigns (six probes, delays 0.5, 1, 2, 5, 30 and one unanswered)
+    const [banque] = await rowsOf('groupBy=sector');
+    expect(banque).toMatchObject({ responseRateAfterReminderCi95: [0.4365, 0.9699], withinNormCi95: { '1': [0.2065, 1], '4': [0.1876, 0.8124] }, delayP50HoursCi95: null });
+    // everything: seven answers, 0.5, 1, 2, 3, 5, 30 and 50 h; from seven on, [smallest, largest] holds the median at 98 %
+    const [all] = await rowsOf('');
+    expect(all).toMatchObject({ answered: 7, delayP50Hours: 3, delayP50HoursCi95: [0.5, 50] });
+  });
+
+  it('checks each brand and sector panel against its campaigns, and says why', async () => {
+    // C1 asks for 3 probes per brand: Alpha has 3, Beta and Gamma 2, Delta none
+    const byBrand = await rowsOf(`campaignId=${C1}&groupBy=brand`);
+    expect(byBrand.map((r) => [r.group.label, r.panelSufficient])).toEqual([
+      ['Banque Alpha', true],
+      ['Banque Beta', false],
+      ['Énergie "Delta", SA', false],
+      ['Énergie Gamma', false],
+    ]);
+    expect(byBrand[0]!.warnings).toEqual([]);
+    expect(byBrand[1]!.warnings).toEqual([
+      {
+        code: 'panel_too_small',
+        detail: '2 probes sent to this brand, fewer than the 3 the campaign asks for (minProbesPerBrand): its rates and its rank rest on too few probes.',
+      },
+    ]);
+    expect((byBrand[2]!.warnings as { detail: string }[])[0]!.detail).toMatch(/^0 probes sent to this brand, fewer than the 3 /);
+    // across both campaigns the strictest minimum holds: Alpha's 4 probes against C2's 30
+    const acrossCampaigns = await rowsOf(`sectorId=${S1}&groupBy=brand`);
+    expect((acrossCampaigns[0]!.warnings as { detail: string }[])[0]!.detail).toMatch(/^4 probes .* the 30 /);
+    // C1 asks for 2 brands per sector: Banque has 2 with probes, Énergie 1 (Delta has none)
+    const bySector = await rowsOf(`campaignId=${C1}&groupBy=sector`);
+    expect(bySector.map((r) => [r.group.label, r.panelSufficient])).toEqual([
+      ['Banque', true],
+      ['Énergie', false],
+    ]);
+    expect((bySector[1]!.warnings as { detail: string }[])[0]!.detail).toBe(
+      '1 brand with probes in this sector, fewer than the 2 the campaign asks for (minBrandsPerSector): too few to rank.',
+    );
+    // over everything, C2's 3 applies to Banque; Transport has no campaign here: the default, 3
+    const everything = await rowsOf('groupBy=sector');
+    expect(everything.map((r) => [r.group.label, r.panelSufficient, (r.warnings as { detail: string }[]).map((w) => w.detail.split(' the campaign')[0])])).toEqual([
+      ['Banque', false, ['2 brands with probes in this sector, fewer than the 3']],
+      ['Énergie', false, ['1 brand with probes in this sector, fewer than the 3']],
+      ['Transport', false, ['0 brands with probes in this sector, fewer than the 3']],
+    ]);
+    // no panel rule for weeks, campaigns, mailboxes or the whole scope
+    for (const query of ['groupBy=week', 'groupBy=campaign', `campaignId=${C1}&groupBy=mailbox`, '']) {
+      for (const row of await rowsOf(query)) expect(row, query).toMatchObject({ panelSufficient: null, warnings: [] });
+    }
+  });
+
+  it('flags in the ranking the brands whose order is not significant, and the sectors too small to rank', async () => {
+    const body = (await t.app.inject({ method: 'GET', url: `/v1/campaigns/${C1}/ranking`, headers: t.auth() })).json();
+    const [banque, energie] = body.sectors;
+    expect(banque).toMatchObject({ brands: 2, panelSufficient: true, warnings: [] });
+    // Beta's 90 rests on one note: it cannot be told apart from Alpha's 40 (notes 80, 40, 0)
+    expect(banque.ranking).toMatchObject([
+      { name: 'Banque Beta', rank: 1, significanceGroup: 1, tiedWith: [B1], scoreMeanCi95: null, panelSufficient: false, warnings: [{ code: 'panel_too_small' }] },
+      { name: 'Banque Alpha', rank: 2, significanceGroup: 1, tiedWith: [B2], scoreMeanCi95: [0, 100], scoreStdDev: 40, responseRateCi95: [0.0615, 0.7923], panelSufficient: true, warnings: [] },
+    ]);
+    expect(energie).toMatchObject({ brands: 1, panelSufficient: false, warnings: [{ code: 'panel_too_small', detail: expect.stringMatching(/^1 brand with probes/) }] });
+    expect(energie.ranking).toMatchObject([
+      { name: 'Énergie Gamma', significanceGroup: 1, tiedWith: [] },
+      { name: 'Énergie "Delta", SA', significanceGroup: null, tiedWith: [], probes: 0, panelSufficient: false },
+    ]);
+    const csv = await t.app.inject({ method: 'GET', url: `/v1/campaigns/${C1}/ranking?format=csv`, headers: t.auth() });
+    const [header, ...lines] = parseCsv(csv.body);
+    const column = (name: string) => lines.map((line) => line[header!.indexOf(name)]);
+    expect(column('significanceGroup')).toEqual(['1', '1', '1', '']);
+    expect(column('tiedWith')).toEqual([B1, B2, '', '']);
+    expect(column('scoreMeanCi95High')).toEqual(['', '100', '68.53', '']);
+    expect(column('sectorPanelSufficient')).toEqual(['true', 'true', 'false', 'false']);
+    expect(column('panelSufficient')).toEqual(['false', 'true', 'false', 'false']);
+    expect(column('warnings')[1]).toBe('');
+    expect(column('warnings')[0]).toMatch(/^2 probes sent to this brand/);
   });
 
   it('refuses a weekly series on week rows, and a period that ends before it starts', async () => {

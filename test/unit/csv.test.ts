@@ -20,6 +20,21 @@ describe('CSV', () => {
     expect([1e21, 0.1 + 0.2, -0, 27.2, null, undefined, true].map(csvField)).toEqual(['1e+21', '0.30000000000000004', '0', '27.2', '', '', 'true']);
   });
 
+  it("defuses text a spreadsheet would run as a formula with a leading quote, and leaves numbers alone", () => {
+    expect(['=HYPERLINK("http://x.example","clic")', '+33 1 23', '-2+3', '@SUM(A1)', '\t=1', '\r=1', 'Marque = 1', "'déjà"].map(csvField)).toEqual([
+      `"'=HYPERLINK(""http://x.example"",""clic"")"`,
+      "'+33 1 23",
+      "'-2+3",
+      "'@SUM(A1)",
+      "'\t=1",
+      `"'\r=1"`,
+      'Marque = 1',
+      "'déjà",
+    ]);
+    // a negative number stays a number
+    expect([-3.5, -0.25, 0].map(csvField)).toEqual(['-3.5', '-0.25', '0']);
+  });
+
   it('answers CSV when asked by format, or by Accept preferring text/csv; JSON otherwise', () => {
     expect(wantsCsv('csv', undefined)).toBe(true);
     expect(wantsCsv('json', 'text/csv')).toBe(false);
