@@ -29,6 +29,8 @@ import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { ratingsRoutes, Rating } from './ratings.routes.ts';
+import { arbitrationsRoutes } from './arbitrations.routes.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -55,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Shared by reference across route modules: added at the root, where every module sees them.
   // JSON only: any other body is a 415 that says so
   app.removeContentTypeParser('text/plain');
-  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply]) app.addSchema(schema);
+  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply, Rating]) app.addSchema(schema);
   registerErrorHandling(app);
 
   await app.register(swagger, {
@@ -97,6 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { deps });
       await v1.register(rankingRoutes, { deps });
       await v1.register(campaignLifecycleRoutes, { deps });
+      await v1.register(ratingsRoutes, { db: deps.pool });
+      await v1.register(arbitrationsRoutes, { db: deps.pool });
     },
     { prefix: '/v1' },
   );
