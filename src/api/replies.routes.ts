@@ -42,7 +42,10 @@ export const Reply = Type.Object(
     late: Type.Boolean({ description: 'arrived after the campaign closed: shown, never counted' }),
     message: Type.Ref('Message'),
     analysis: Nullable(Type.Object({ version: Type.String(), createdAt: Timestamp, result: Type.Unknown() })),
-    score: Type.Unknown({ description: 'note out of 100 and the criteria grid out of 20, each with its evidence' }),
+    score: Type.Unknown({
+      description:
+        'note out of 100 and the criteria grid out of 20, each with its evidence and `source` of its value: `arbitration` (an override), `agreed`, `mean` or `rater` (the double rating), `automatic`',
+    }),
     evaluation: Evaluation,
   },
   { $id: 'Reply' },

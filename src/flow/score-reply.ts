@@ -1,7 +1,8 @@
 /**
- * The score of a reply from its latest analysis, its probe's outcome and the auditor's
- * overrides; and what the statistics read of the probe's answer, kept on its outcome (the
- * note and the form figures), up to date whenever one of the three changes.
+ * The score of a reply from its latest analysis, its probe's outcome, the auditor's
+ * overrides and the double rating's values (`audit/double-rating.ts`); and what the
+ * statistics read of the probe's answer, kept on its outcome (the note and the form
+ * figures), up to date whenever one of them changes.
  */
 import type { ReplyAnalysis } from '../audit/analyse.ts';
 import { CRITERION_MAX, scoreReply, type CriterionId, type Overrides, type ReplyScore, type ScoringOutcome } from '../audit/score.ts';
@@ -64,7 +65,8 @@ async function latestAnalysis(db: Queryable, replyId: string): Promise<{ result:
 export async function scoreOfReply(db: Queryable, replyId: string): Promise<ReplyScore | null> {
   const inputs = await scoringInputs(db, replyId);
   if (!inputs) return null;
-  const [analysis, overrides, rated] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId), ratedOf(db, replyId)]);
+  const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
+  const rated = await ratedOf(db, replyId);
   return scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides, rated);
 }
 
@@ -111,7 +113,8 @@ export function answerFigures(analysis: ReplyAnalysis, overrides: Partial<Record
 export async function refreshReplyScore(db: Queryable, replyId: string): Promise<void> {
   const inputs = await scoringInputs(db, replyId);
   if (!inputs?.is_answer) return;
-  const [analysis, overrides, rated] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId), ratedOf(db, replyId)]);
+  const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
+  const rated = await ratedOf(db, replyId);
   const result = analysis?.result ?? null;
   const note = result ? scoreReply(result, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides, rated).note : null;
   const figures = result ? answerFigures(result, { ...rated, ...overrides }) : null;
