@@ -28,9 +28,9 @@ import { messagesRoutes, Message } from './messages.routes.ts';
 import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
-import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 import { ratingsRoutes, Rating } from './ratings.routes.ts';
 import { arbitrationsRoutes } from './arbitrations.routes.ts';
+import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {

@@ -11,10 +11,10 @@ import { withTransaction } from '../db/pool.ts';
 import { findMessage } from '../db/messages.repo.ts';
 import { findLatestAnalysis, findReply, listEvaluations, replaceEvaluations } from '../db/reply-views.repo.ts';
 import { refreshReplyScore, scoreOfReply } from '../flow/score-reply.ts';
-import { refusedArbitrations } from '../flow/rate-reply.ts';
 import type { RouteOptions } from './app.ts';
 import { presentMessage } from './messages.routes.ts';
-import { ApiProblem, found } from './problem.ts';
+import { assertMayArbitrate } from './arbitrations.routes.ts';
+import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 
 const Override = Type.Object(
@@ -99,15 +99,9 @@ export const repliesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
     },
     async (request) => {
       const id = request.params.id;
+      await assertMayArbitrate(db, id, request.caller, request.body.criteria);
       found(await findReply(db, id), 'reply', id);
       const criteria = Object.entries(request.body.criteria) as [CriterionId, { value: number; comment: string }][];
-      // double rating: one of the two raters who disagree does not arbitrate their disagreement
-      const refused = await refusedArbitrations(db, id, request.caller!, Object.fromEntries(criteria.map(([c, o]) => [c, o.value])));
-      if (refused.length > 0) {
-        throw new ApiProblem(403, 'Forbidden', `you rated this reply: ${refused.join(', ')} must be arbitrated by a third auditor or an admin`, {
-          errors: refused.map((c) => ({ field: `body/criteria/${c}`, message: 'disputed between you and another rater' })),
-        });
-      }
       await withTransaction(db, async (tx) => {
         await replaceEvaluations(
           tx,
