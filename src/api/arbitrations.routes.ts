@@ -10,16 +10,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { openDisputes } from '../audit/double-rating.ts';
 import { findCampaign } from '../db/campaigns.repo.ts';
-import type { Pool, Queryable } from '../db/pool.ts';
+import type { Pool } from '../db/pool.ts';
 import { listCampaignGrades, listCampaignOverriddenCriteria, pageReplies, type ReplyGrade } from '../db/ratings.repo.ts';
-import { refusedArbitrations } from '../flow/rate-reply.ts';
-import type { Caller } from './auth.ts';
-import { ApiProblem, found } from './problem.ts';
+import { found } from './problem.ts';
+import { presentRatings } from './rating-schema.ts';
 import { Page, PageQuery, Timestamp, Uuid, Nullable, commonErrors } from './schemas.ts';
-import { presentRatings } from './ratings.routes.ts';
 
 export interface ArbitrationsRouteOptions {
-  db: Pool;
+  pool: Pool;
 }
 
 const DisputedGrade = Type.Object({ rater: Type.String(), raterKeyId: Uuid, value: Type.Number(), comment: Nullable(Type.String()), ratedAt: Timestamp });
@@ -40,7 +38,7 @@ const Arbitration = Type.Object({
   ratings: Type.Array(Type.Ref('Rating'), { description: 'every rating of the reply, whole' }),
 });
 
-export const arbitrationsRoutes: FastifyPluginAsyncTypebox<ArbitrationsRouteOptions> = async (app, { db }) => {
+export const arbitrationsRoutes: FastifyPluginAsyncTypebox<ArbitrationsRouteOptions> = async (app, { pool: db }) => {
   app.get(
     '/arbitrations',
     {
@@ -81,22 +79,3 @@ export const arbitrationsRoutes: FastifyPluginAsyncTypebox<ArbitrationsRouteOpti
     },
   );
 };
-
-/**
- * Refuses (403, naming the criteria) an evaluation by which one of the two raters who disagree
- * on a criterion would set, change or remove its arbitration. Call before storing one.
- */
-export async function assertMayArbitrate(
-  db: Queryable,
-  replyId: string,
-  caller: Caller | null,
-  criteria: Readonly<Record<string, { value: number } | undefined>>,
-): Promise<void> {
-  if (!caller) return;
-  const after = Object.fromEntries(Object.entries(criteria).flatMap(([c, o]) => (o ? [[c, o.value] as const] : [])));
-  const refused = await refusedArbitrations(db, replyId, caller, after);
-  if (refused.length === 0) return;
-  throw new ApiProblem(403, 'Forbidden', `you rated this reply: ${refused.join(', ')} must be arbitrated by a third auditor or an admin`, {
-    errors: refused.map((c) => ({ field: `body/criteria/${c}`, message: 'disputed between you and another rater' })),
-  });
-}

@@ -12,7 +12,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PRESENCE_THRESHOLD } from '../audit/agreement.ts';
-import { agreementByCriterion, type Grade } from '../audit/double-rating.ts';
+import { agreementByCriterion } from '../audit/double-rating.ts';
 import { CRITERIA, CRITERION_MAX, type CriterionId } from '../audit/score.ts';
 import { findCampaign } from '../db/campaigns.repo.ts';
 import type { Pool } from '../db/pool.ts';
@@ -21,10 +21,11 @@ import { findReply } from '../db/reply-views.repo.ts';
 import { rateReply, type GradeChange } from '../flow/rate-reply.ts';
 import type { Caller } from './auth.ts';
 import { ApiProblem, found } from './problem.ts';
-import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import { presentRatings } from './rating-schema.ts';
+import { IdParams, Nullable, Uuid, commonErrors } from './schemas.ts';
 
 export interface RatingsRouteOptions {
-  db: Pool;
+  pool: Pool;
 }
 
 const GradeInput = Type.Object(
@@ -33,25 +34,6 @@ const GradeInput = Type.Object(
     comment: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
   },
   { additionalProperties: false },
-);
-
-const RatingGrade = Type.Object({
-  value: Type.Number(),
-  comment: Nullable(Type.String()),
-  ratedAt: Timestamp,
-  updatedAt: Timestamp,
-});
-
-export const Rating = Type.Object(
-  {
-    rater: Type.String({ description: "the rating key's label" }),
-    raterKeyId: Uuid,
-    mine: Type.Boolean({ description: "the caller's own rating" }),
-    criteria: Type.Record(Type.String(), RatingGrade, { description: 'grades out of 20, criterion by criterion' }),
-    ratedAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-  { $id: 'Rating' },
 );
 
 const RatingsView = Type.Object({
@@ -77,22 +59,6 @@ const AgreementView = Type.Object({
 
 const tags = ['ratings'];
 
-/** Groups grades by rater, first rater first. */
-export function presentRatings(grades: readonly ReplyGrade[], callerKeyId: string | null) {
-  const byRater = new Map<string, Grade[]>();
-  for (const grade of grades) byRater.set(grade.raterId, [...(byRater.get(grade.raterId) ?? []), grade]);
-  return [...byRater.values()]
-    .map((own) => ({
-      rater: own[0]!.rater,
-      raterKeyId: own[0]!.raterId,
-      mine: own[0]!.raterId === callerKeyId,
-      criteria: Object.fromEntries(own.map((g) => [g.criterion, { value: g.value, comment: g.comment, ratedAt: g.ratedAt, updatedAt: g.updatedAt }])),
-      ratedAt: new Date(Math.min(...own.map((g) => g.ratedAt.getTime()))),
-      updatedAt: new Date(Math.max(...own.map((g) => g.updatedAt.getTime()))),
-    }))
-    .sort((a, b) => a.ratedAt.getTime() - b.ratedAt.getTime());
-}
-
 /** The ratings the caller may see (see "Blindness" above). */
 function visibleTo<R extends { mine: boolean }>(ratings: R[], caller: Caller | null): R[] {
   if (caller?.role === 'admin') return ratings;
@@ -100,7 +66,7 @@ function visibleTo<R extends { mine: boolean }>(ratings: R[], caller: Caller | n
   return ratings.some((r) => r.mine) ? ratings : [];
 }
 
-export const ratingsRoutes: FastifyPluginAsyncTypebox<RatingsRouteOptions> = async (app, { db }) => {
+export const ratingsRoutes: FastifyPluginAsyncTypebox<RatingsRouteOptions> = async (app, { pool: db }) => {
   async function view(replyId: string, caller: Caller | null) {
     const ratings = presentRatings(await listReplyGrades(db, replyId), caller?.keyId ?? null);
     const shown = visibleTo(ratings, caller);
