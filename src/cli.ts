@@ -11,6 +11,7 @@ import { API_ROLES, createApiKey, type ApiRole } from './db/api-keys.repo.ts';
 import { DependencyError, startService } from './main.ts';
 import { analyseFile, type AnalyseOptions } from './cli-analyse.ts';
 import { demoCommand, parseBrandCount, parsePort, type DemoCommandOptions } from './demo/demo-command.ts';
+import { ReportCommandError, writeReport, type ReportCommandOptions } from './cli-report.ts';
 
 function setup(): { config: Config; logger: Logger } {
   const config = loadConfig();
@@ -73,6 +74,20 @@ program
   .option('--keep', 'keep the service running after the table, until Ctrl-C')
   .action(async (options: DemoCommandOptions) => demoCommand(setup().config, options));
 
+program
+  .command('report')
+  .description("write a campaign's report, or one brand's evidence pack, as PDF (default) or HTML")
+  .argument('<campaignId>', 'the campaign')
+  .option('--brand <brandId>', "only this brand's evidence pack")
+  .addOption(new Option('--format <format>', 'pdf or html (default: pdf, or html for an --out ending in .html)').choices(['pdf', 'html']))
+  .option('--out <file>', 'where to write it (default: report-<campaign>.pdf in the current folder)')
+  .addOption(new Option('--lang <lang>', "fr or en (default: the scenarios' language, French first)").choices(['fr', 'en']))
+  .action(async (campaignId: string, options: ReportCommandOptions) => {
+    const { path, report } = await writeReport(setup().config, campaignId, options);
+    process.stdout.write(`${path}\n`);
+    process.stderr.write(`wrote ${report.title} (${report.format}${report.pages === null ? '' : `, ${report.pages} pages`})\n`);
+  });
+
 const keys = program.command('keys').description('API keys');
 keys
   .command('create')
@@ -96,7 +111,7 @@ export async function run(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DependencyError) {
+    if (err instanceof ConfigError || err instanceof DependencyError || err instanceof ReportCommandError) {
       process.stderr.write(`sonde: ${err.message}\n`);
       process.exit(1);
     }

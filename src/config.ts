@@ -26,6 +26,8 @@ const EnvSchema = Type.Object({
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
+  SONDE_CHROMIUM_PATH: Type.String({ default: '/usr/bin/chromium', minLength: 1 }),
+  SONDE_DKIM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
 type Env = Static<typeof EnvSchema>;
@@ -47,6 +49,10 @@ export interface Config {
   workerConcurrency: number;
   rateLimitPerMinute: number;
   closeAfterDays: number;
+  /** The Chromium that renders PDF reports (Debian's `chromium` package). */
+  chromiumPath: string;
+  /** Bound of each DKIM DNS lookup, when a reply is analysed. */
+  dkimTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -84,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    chromiumPath: parsed.SONDE_CHROMIUM_PATH,
+    dkimTimeoutMs: parsed.SONDE_DKIM_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
   };
 }

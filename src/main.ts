@@ -15,6 +15,7 @@ import { closeQueues, createQueues, redisConnection, requestSync, type Queues } 
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
 import { startWorkers, type Workers } from './queue/worker.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
+import { closePdfRenderers, sharedPdfRenderer } from './web/pdf.ts';
 
 export interface Service {
   /** Where the API listens, when this process runs it. */
@@ -67,6 +68,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       rateLimitPerMinute: config.rateLimitPerMinute,
       requestSync: (mailboxId) => requestSync(queues, mailboxId),
       queues,
+      pdfRenderer: sharedPdfRenderer(config.chromiumPath),
     });
     url = await app.listen({ port: config.port, host: config.host });
     logger.info({ url, docs: `${url}/docs` }, 'API listening');
@@ -88,6 +90,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       await closeQueues(queues);
       producer.disconnect();
       workerRedis.disconnect();
+      await closePdfRenderers();
       await pool.end();
     },
   };

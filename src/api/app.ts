@@ -33,6 +33,8 @@ import { ratingsRoutes } from './ratings.routes.ts';
 import { Rating } from './rating-schema.ts';
 import { arbitrationsRoutes } from './arbitrations.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { reportRoutes } from './report.routes.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -46,6 +48,8 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** Renders PDF reports; the process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer;
 }
 
 export type App = FastifyInstance;
@@ -101,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { pool: deps.pool });
       await v1.register(rankingRoutes, { pool: deps.pool });
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
+      await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
       await v1.register(ratingsRoutes, { pool: deps.pool });
       await v1.register(arbitrationsRoutes, { pool: deps.pool });
     },

@@ -196,6 +196,12 @@ describe('double rating', () => {
     const arbitratedNote = await note(disputed);
     expect(Math.abs(arbitratedNote - meanNote - 1.5)).toBeLessThanOrEqual(0.1);
     expect(await outcomeScore(probes[1]!)).toBe(arbitratedNote);
+    // the evidence pack marks where each criterion's counted value comes from
+    const report = await t.app.inject({ method: 'GET', url: `/v1/campaigns/${campaignId}/report?lang=en`, headers: t.auth() });
+    expect(report.statusCode, report.body.slice(0, 500)).toBe(200);
+    const rows = report.body.split('<tr data-criterion="signature"').slice(1).map((row) => /data-source="(\w+)"/.exec(row)?.[1]);
+    expect(rows).toEqual(['agreed', 'arbitration', 'agreed', 'agreed']); // signature on the four answers, in sending order
+    expect(report.body).toContain('<span class="source" data-source="arbitration">arbitration</span>');
     // a rater's other, undisputed criteria stay theirs to override
     const other = await call('PUT', `/v1/replies/${disputed}/evaluation`, keys.alice, {
       criteria: { signature: { value: 20, comment: 'signé Sophie Martin' }, thanks: { value: 0, comment: 'pas de remerciement' } },
