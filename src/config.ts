@@ -26,6 +26,10 @@ const EnvSchema = Type.Object({
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
+  SONDE_TRUST_PROXY: Type.Boolean({ default: false }),
+  SONDE_SESSION_HOURS: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
+  SONDE_WEBHOOK_TIMEOUT_SECONDS: Type.Number({ default: 10, exclusiveMinimum: 0, maximum: 120 }),
+  SONDE_WEBHOOK_RETRY_BASE_SECONDS: Type.Number({ default: 60, exclusiveMinimum: 0 }),
   SONDE_CHROMIUM_PATH: Type.String({ default: '/usr/bin/chromium', minLength: 1 }),
   SONDE_DKIM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
@@ -49,6 +53,14 @@ export interface Config {
   workerConcurrency: number;
   rateLimitPerMinute: number;
   closeAfterDays: number;
+  /** Trust `X-Forwarded-Proto` from a TLS-terminating proxy: the dashboard's cookies are then `Secure` behind it. */
+  trustProxy: boolean;
+  /** How long a dashboard sign-in lasts. */
+  sessionHours: number;
+  /** Bound of one webhook request. */
+  webhookTimeoutMs: number;
+  /** First wait before a failed webhook delivery is tried again; the waits double from it (tests shrink it). */
+  webhookRetryBaseMs: number;
   /** The Chromium that renders PDF reports (Debian's `chromium` package). */
   chromiumPath: string;
   /** Bound of each DKIM DNS lookup, when a reply is analysed. */
@@ -90,6 +102,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    trustProxy: parsed.SONDE_TRUST_PROXY,
+    sessionHours: parsed.SONDE_SESSION_HOURS,
+    webhookTimeoutMs: Math.round(parsed.SONDE_WEBHOOK_TIMEOUT_SECONDS * 1000),
+    webhookRetryBaseMs: Math.round(parsed.SONDE_WEBHOOK_RETRY_BASE_SECONDS * 1000),
     chromiumPath: parsed.SONDE_CHROMIUM_PATH,
     dkimTimeoutMs: parsed.SONDE_DKIM_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,

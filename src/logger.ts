@@ -24,6 +24,10 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'auth.pass',
   '*.auth.pass',
+  // webhook secrets and OAuth2 credentials
+  'secret',
+  '*.secret',
+  ...['clientSecret', 'refreshToken', 'accessToken'].flatMap((name) => [name, `*.${name}`, `*.*.${name}`, `*.*.*.${name}`]),
 ];
 
 export function createLogger(level: LevelWithSilent = 'info', destination?: pino.DestinationStream): Logger {

@@ -35,7 +35,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await checkRedis(config.redisUrl);
   await migrate(config.databaseUrl, logger);
 
-  const secretBox = createSecretBox(resolveSecretKey(config, logger));
+  const secretKey = resolveSecretKey(config, logger);
+  const secretBox = createSecretBox(secretKey);
   const pool = createPool(config.databaseUrl);
   const producer = redisConnection(config.redisUrl, 'producer');
   const workerRedis = redisConnection(config.redisUrl, 'worker');
@@ -68,6 +69,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       rateLimitPerMinute: config.rateLimitPerMinute,
       requestSync: (mailboxId) => requestSync(queues, mailboxId),
       queues,
+      dashboard: { secretKey, trustProxy: config.trustProxy, sessionHours: config.sessionHours },
       pdfRenderer: sharedPdfRenderer(config.chromiumPath),
     });
     url = await app.listen({ port: config.port, host: config.host });

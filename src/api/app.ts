@@ -33,6 +33,9 @@ import { ratingsRoutes } from './ratings.routes.ts';
 import { Rating } from './rating-schema.ts';
 import { arbitrationsRoutes } from './arbitrations.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
+import { webhooksRoutes, Webhook } from './webhooks.routes.ts';
+import { queueEventSink } from '../queue/webhooks.job.ts';
 import { reportRoutes } from './report.routes.ts';
 import type { PdfRenderer } from '../web/pdf.ts';
 
@@ -48,6 +51,8 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
+  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey' | 'pdfRenderer'>;
   /** Renders PDF reports; the process's shared Chromium renderer when absent. */
   pdfRenderer?: PdfRenderer;
 }
@@ -63,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Shared by reference across route modules: added at the root, where every module sees them.
   // JSON only: any other body is a 415 that says so
   app.removeContentTypeParser('text/plain');
-  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply, Rating]) app.addSchema(schema);
+  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply, Webhook, Rating]) app.addSchema(schema);
   registerErrorHandling(app);
 
   await app.register(swagger, {
@@ -100,16 +105,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(scenariosRoutes, { pool: deps.pool });
       await v1.register(campaignsRoutes, { pool: deps.pool });
       await v1.register(probesRoutes, { pool: deps.pool, queues: deps.queues });
-      await v1.register(messagesRoutes, { pool: deps.pool });
+      await v1.register(messagesRoutes, { pool: deps.pool, events: deps.queues && queueEventSink(deps.queues.webhooks) });
       await v1.register(repliesRoutes, { pool: deps.pool });
       await v1.register(statsRoutes, { pool: deps.pool });
       await v1.register(rankingRoutes, { pool: deps.pool });
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
+      await v1.register(webhooksRoutes, { pool: deps.pool, secretBox: deps.secretBox });
       await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
       await v1.register(ratingsRoutes, { pool: deps.pool });
       await v1.register(arbitrationsRoutes, { pool: deps.pool });
     },
     { prefix: '/v1' },
   );
+  // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
+  await app.register(dashboardPlugin, {
+    deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, events: deps.queues && queueEventSink(deps.queues.webhooks), ...deps.dashboard },
+  });
   return app;
 }

@@ -4,6 +4,10 @@
  * was still to be sent cancelled), `reopen` (late replies count again). And the reminders of
  * web-form probes, which an auditor sends by hand and confirms here.
  */
+import { campaignClosedEvent, reminderSentEvent } from '../audit/webhook-events.ts';
+import type { WebhookEvent } from '../audit/webhook-payload.ts';
+import { emitEvents, type WarnLogger } from '../flow/events.ts';
+import { queueEventSink } from '../queue/webhooks.job.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PlanError } from '../audit/plan-error.ts';
@@ -50,6 +54,9 @@ export interface CampaignLifecycleRouteOptions {
 }
 
 export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycleRouteOptions> = async (app, { pool, queues: wired }) => {
+  // webhook events: enqueued only, a queue outage is logged and never fails the request
+  const events = wired ? queueEventSink(wired.webhooks) : undefined;
+  const emit = (list: WebhookEvent[], log: WarnLogger) => emitEvents(events, list, log);
 
   app.post(
     '/campaigns/:id/schedule',
@@ -97,8 +104,10 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycl
       const campaign = found(await findCampaign(pool, id), 'campaign', id);
       if (campaign.status === 'closed') throw conflict(`the campaign is already closed (since ${campaign.closedAt?.toISOString()})`);
       if (campaign.status === 'draft') throw conflict('the campaign is a draft: it has nothing to close; schedule it, or delete it');
-      const closed = await withTransaction(pool, (tx) => closeCampaign(tx, id, new Date()));
+      const closedAt = new Date();
+      const closed = await withTransaction(pool, (tx) => closeCampaign(tx, id, closedAt));
       if (!closed) throw conflict('the campaign changed meanwhile: read it again');
+      await emit([campaignClosedEvent({ id, status: 'closed', closedAt })], request.log);
       return (await findCampaign(pool, id))!;
     },
   );
@@ -191,6 +200,7 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycl
         return row;
       });
       if (queues) await requestReminder(queues, id, seq + 1);
+      await emit([reminderSentEvent({ ...probe, probeId: probe.id }, seq, sentAt)], request.log);
       return { ...confirmed, campaignId: probe.campaignId, channel: probe.channel };
     },
   );

@@ -11,9 +11,13 @@ import {
   insertMailbox,
   listMailboxes,
   updateMailbox,
+  findMailboxCredentials,
+  type SealedLogin,
+  type SealedOAuth2,
 } from '../db/mailboxes.repo.ts';
+import type { ServerAddress } from '../mail/server-login.ts';
 import { withTransaction } from '../db/pool.ts';
-import type { SealedServerLogin } from '../mail/server-login.ts';
+import { defaultScope, OAUTH2_PROVIDERS, tokenEndpoint, type OAuth2Credentials } from '../http/oauth2-token.ts';
 import { ApiProblem, found } from './problem.ts';
 import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';
@@ -34,12 +38,41 @@ const serverFields = {
   secure: Type.Boolean({ description: 'TLS from the first byte (993, 465); false for plain or STARTTLS' }),
   user: Type.String({ minLength: 1, maxLength: 320 }),
 };
+const writeOnly = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, writeOnly: true, description: `${description}; write-only: never returned` });
+const Provider = Type.Union(OAUTH2_PROVIDERS.map((p) => Type.Literal(p)), {
+  description: '`google` (https://oauth2.googleapis.com/token), `microsoft` (https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token) or `custom` (give tokenUrl)',
+});
+const OAuth2Input = Type.Object(
+  {
+    type: Type.Literal('oauth2'),
+    provider: Provider,
+    tenant: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,200}$', description: 'microsoft only: the directory (tenant id or domain); default `common`' })),
+    tokenUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'custom only: the token endpoint' })),
+    scope: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'asked on refresh; Microsoft defaults to the IMAP or SMTP scope with offline_access' })),
+    clientId: Type.Optional(writeOnly(500, 'the OAuth2 client id')),
+    clientSecret: Type.Optional(writeOnly(2000, 'the OAuth2 client secret')),
+    refreshToken: Type.Optional(writeOnly(8000, 'the refresh token obtained by the consent')),
+  },
+  { additionalProperties: false, description: 'XOAUTH2 login; on a patch, secrets left out are kept' },
+);
+const AuthInput = Type.Union([Type.Object({ type: Type.Literal('password') }, { additionalProperties: false }), OAuth2Input]);
 const ServerInput = Type.Object(
-  { ...serverFields, password: Type.String({ minLength: 1, maxLength: 1000, writeOnly: true, description: 'write-only: never returned' }) },
-  { additionalProperties: false },
+  {
+    ...serverFields,
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, writeOnly: true, description: 'write-only: never returned' })),
+    auth: Type.Optional(AuthInput),
+  },
+  { additionalProperties: false, description: 'a password, or `auth` of type `oauth2`' },
 );
 const ServerPatch = Type.Partial(ServerInput);
-const Server = Type.Object(serverFields);
+const Server = Type.Object({
+  ...serverFields,
+  auth: Type.Union([
+    Type.Object({ type: Type.Literal('password') }),
+    Type.Object({ type: Type.Literal('oauth2'), provider: Provider, tokenUrl: Type.String(), scope: Nullable(Type.String()) }),
+  ]),
+});
+type ServerBody = Partial<Static<typeof ServerInput>>;
 
 const editable = {
   label: Type.String({ minLength: 1, maxLength: 200 }),
@@ -129,9 +162,36 @@ export interface MailboxesRouteOptions {
 
 export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> = async (app, { pool, secretBox, requestSync }) => {
 
-  const sealServer = <T extends { password?: string | undefined }>(server: T) => {
-    const { password, ...rest } = server;
-    return { ...rest, sealedPassword: password === undefined ? undefined : secretBox.seal(password) };
+  /**
+   * A server's settings with its login sealed. `current` is the stored OAuth2 login on a
+   * patch: secrets left out of an oauth2 patch are kept from it.
+   */
+  const sealServer = <T extends ServerBody>(channel: 'imap' | 'smtp', server: T, mode: 'create' | 'patch', current: SealedOAuth2 | null = null) => {
+    const { password, auth, ...rest } = server;
+    const field = `body/${channel}`;
+    const bad = (message: string, at = field) => new ApiProblem(400, 'Bad Request', `${channel}: ${message}`, { errors: [{ field: at, message }] });
+    if (auth?.type === 'oauth2') {
+      if (password !== undefined) throw bad('give a password or an oauth2 auth, not both', `${field}/password`);
+      if (auth.provider !== 'custom' && auth.tokenUrl) throw bad('tokenUrl is for the custom provider; google and microsoft have theirs', `${field}/auth/tokenUrl`);
+      if (auth.provider !== 'microsoft' && auth.tenant) throw bad('tenant is for the microsoft provider', `${field}/auth/tenant`);
+      if (auth.provider === 'custom' && !auth.tokenUrl) throw bad('the custom provider needs its tokenUrl', `${field}/auth/tokenUrl`);
+      if (auth.tokenUrl && !/^https?:\/\//i.test(auth.tokenUrl)) throw bad('tokenUrl must be an http or https URL', `${field}/auth/tokenUrl`);
+      const kept: Partial<OAuth2Credentials> = current ? (JSON.parse(secretBox.open(current.sealedCredentials)) as OAuth2Credentials) : {};
+      const credentials = { clientId: auth.clientId ?? kept.clientId, clientSecret: auth.clientSecret ?? kept.clientSecret, refreshToken: auth.refreshToken ?? kept.refreshToken };
+      const missing = Object.entries(credentials).filter(([, v]) => !v).map(([k]) => k);
+      if (missing.length > 0) throw bad(`an oauth2 login needs ${missing.join(', ')}`, `${field}/auth/${missing[0]}`);
+      const oauth2: SealedOAuth2 = {
+        provider: auth.provider,
+        tokenUrl: tokenEndpoint(auth.provider, { tenant: auth.tenant, tokenUrl: auth.tokenUrl }),
+        scope: auth.scope ?? defaultScope(auth.provider, channel),
+        sealedCredentials: secretBox.seal(JSON.stringify(credentials)),
+      };
+      return { ...rest, oauth2 };
+    }
+    if (password === undefined && (mode === 'create' || auth?.type === 'password')) {
+      throw bad('needs a password (or an auth of type oauth2)', `${field}/password`);
+    }
+    return { ...rest, ...(password === undefined ? {} : { sealedPassword: secretBox.seal(password) }) };
   };
 
   app.get('/mailboxes', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Mailbox')), ...commonErrors } } }, async (request) =>
@@ -143,8 +203,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
     { config: { writeRole: 'admin' }, schema: { tags, body: MailboxInput, response: { 201: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request, reply) => {
       const body = request.body;
-      const imap = sealServer(body.imap) as SealedServerLogin;
-      const smtp = body.smtp ? (sealServer(body.smtp) as SealedServerLogin) : null;
+      const imap = sealServer('imap', body.imap, 'create') as ServerAddress & SealedLogin;
+      const smtp = body.smtp ? (sealServer('smtp', body.smtp, 'create') as ServerAddress & SealedLogin) : null;
       const mailbox = await withTransaction(pool, (tx) =>
         insertMailbox(tx, { ...body, persona: { ...body.persona, gender: body.persona.gender ?? null }, imap, smtp }),
       );
@@ -161,15 +221,16 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
     { config: { writeRole: 'admin' }, schema: { tags, params: IdParams, body: MailboxPatch, response: { 200: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request) => {
       const body: Static<typeof MailboxPatch> = request.body;
-      if (body.smtp && !(await hasSmtp(request.params.id)) && !isCompleteServer(body.smtp)) {
-        throw new ApiProblem(400, 'Bad Request', 'this mailbox has no SMTP settings yet: give host, port, secure, user and password together', {
-          errors: [{ field: 'body/smtp', message: 'needs host, port, secure, user and password' }],
+      const stored = body.imap || body.smtp ? await findMailboxCredentials(pool, request.params.id) : null;
+      if (body.smtp && stored && !stored.smtp && !isCompleteServer(body.smtp)) {
+        throw new ApiProblem(400, 'Bad Request', 'this mailbox has no SMTP settings yet: give host, port, secure, user and a password or an oauth2 auth together', {
+          errors: [{ field: 'body/smtp', message: 'needs host, port, secure, user and a password or an oauth2 auth' }],
         });
       }
       const patch = {
         ...body,
-        imap: body.imap && sealServer(body.imap),
-        smtp: body.smtp === null ? null : body.smtp && sealServer(body.smtp),
+        imap: body.imap && sealServer('imap', body.imap, 'patch', stored?.imap.oauth2 ?? null),
+        smtp: body.smtp === null ? null : body.smtp && sealServer('smtp', body.smtp, stored?.smtp ? 'patch' : 'create', stored?.smtp?.oauth2 ?? null),
       };
       const updated = await withTransaction(pool, (tx) => updateMailbox(tx, request.params.id, patch));
       return found(updated, 'mailbox', request.params.id);
@@ -205,12 +266,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
       return reply.code(202).send({ mailboxId: request.params.id, jobId, status: 'queued' as const });
     },
   );
-
-  async function hasSmtp(id: string): Promise<boolean> {
-    return Boolean((await findMailbox(pool, id))?.smtp);
-  }
 };
 
 function isCompleteServer(server: Partial<Static<typeof ServerInput>>): boolean {
-  return Boolean(server.host && server.port && server.secure !== undefined && server.user && server.password);
+  return Boolean(server.host && server.port && server.secure !== undefined && server.user && (server.password || server.auth?.type === 'oauth2'));
 }

@@ -55,13 +55,18 @@ export async function forgetFolders(db: Queryable, mailboxId: string, keep: stri
   await db.query('delete from mailbox_folders where mailbox_id = $1 and not (path = any($2::text[]))', [mailboxId, keep]);
 }
 
-export async function recordPoll(db: Queryable, mailboxId: string, error: string | null): Promise<void> {
-  await db.query(
-    error === null
-      ? `update mailboxes set last_polled_at = now(), last_error = null, last_error_at = null, consecutive_failures = 0 where id = $1`
-      : `update mailboxes set last_polled_at = now(), last_error = $2, last_error_at = now(), consecutive_failures = consecutive_failures + 1 where id = $1`,
-    error === null ? [mailboxId] : [mailboxId, error],
+/** Records a poll; says whether the mailbox was failing before it (a transition is news, a repeat is not). */
+export async function recordPoll(db: Queryable, mailboxId: string, error: string | null): Promise<{ wasFailing: boolean } | null> {
+  const { rows } = await db.query<{ was_failing: boolean }>(
+    `with before as (select id, consecutive_failures > 0 as was_failing from mailboxes where id = $1 for update)
+     update mailboxes m set last_polled_at = now(),
+            last_error = $2, last_error_at = case when $2::text is null then null else now() end,
+            consecutive_failures = case when $2::text is null then 0 else m.consecutive_failures + 1 end
+       from before where m.id = before.id
+     returning before.was_failing`,
+    [mailboxId, error],
   );
+  return rows[0] ? { wasFailing: rows[0].was_failing } : null;
 }
 
 export interface PollState {

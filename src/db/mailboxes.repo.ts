@@ -3,7 +3,7 @@
  * caller's SecretBox before they reach SQL and are never part of a `Mailbox`:
  * only `findMailboxCredentials` returns them, for the sync and send jobs.
  */
-import type { SealedServerLogin, ServerLogin } from '../mail/server-login.ts';
+import type { ServerAddress } from '../mail/server-login.ts';
 import type { Queryable } from './pool.ts';
 import { pageClause, toPage, type Page, type PageRequest } from './page.ts';
 import { setClause } from './sql.ts';
@@ -13,6 +13,22 @@ export interface Persona {
   lastName: string;
   gender: 'female' | 'male' | 'other' | null;
 }
+
+/** How a server login proves itself, as the API shows it: never a secret. */
+export type ServerAuth =
+  | { type: 'password' }
+  | { type: 'oauth2'; provider: 'google' | 'microsoft' | 'custom'; tokenUrl: string; scope: string | null };
+
+/** OAuth2 (XOAUTH2) login as stored: client id, client secret and refresh token sealed together as JSON. */
+export interface SealedOAuth2 {
+  provider: 'google' | 'microsoft' | 'custom';
+  tokenUrl: string;
+  scope: string | null;
+  sealedCredentials: string;
+}
+
+/** A server's sealed login: a password, or OAuth2 credentials. */
+export type SealedLogin = { sealedPassword: string; oauth2?: undefined } | { oauth2: SealedOAuth2; sealedPassword?: undefined };
 
 export interface FolderSyncState {
   path: string;
@@ -40,9 +56,8 @@ export interface Mailbox {
   address: string;
   personaId: string;
   persona: Persona;
-  /** The server logins without their passwords: what the API shows. */
-  imap: Omit<ServerLogin, 'password'>;
-  smtp: Omit<ServerLogin, 'password'> | null;
+  imap: ServerAddress & { auth: ServerAuth };
+  smtp: (ServerAddress & { auth: ServerAuth }) | null;
   pollIntervalSeconds: number;
   extraFolders: string[];
   probeAddressPattern: string | null;
@@ -58,8 +73,8 @@ export interface MailboxInput {
   label: string;
   address: string;
   persona: Persona;
-  imap: SealedServerLogin;
-  smtp?: SealedServerLogin | null | undefined;
+  imap: ServerAddress & SealedLogin;
+  smtp?: (ServerAddress & SealedLogin) | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -70,8 +85,8 @@ export interface MailboxPatch {
   label?: string | undefined;
   address?: string | undefined;
   persona?: Partial<Persona> | undefined;
-  imap?: Partial<SealedServerLogin> | undefined;
-  smtp?: Partial<SealedServerLogin> | null | undefined;
+  imap?: (Partial<ServerAddress> & Partial<SealedLogin>) | undefined;
+  smtp?: (Partial<ServerAddress> & Partial<SealedLogin>) | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -81,8 +96,8 @@ export interface MailboxPatch {
 /** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
 export interface MailboxCredentials {
   mailbox: Mailbox;
-  imap: SealedServerLogin;
-  smtp: SealedServerLogin | null;
+  imap: ServerAddress & SealedLogin;
+  smtp: (ServerAddress & SealedLogin) | null;
 }
 
 interface MailboxRow {
@@ -97,7 +112,17 @@ interface MailboxRow {
   imap_port: number;
   imap_secure: boolean;
   imap_user: string;
-  imap_password_enc: string;
+  imap_password_enc: string | null;
+  imap_auth_type: 'password' | 'oauth2';
+  imap_oauth2_enc: string | null;
+  imap_oauth2_provider: SealedOAuth2['provider'] | null;
+  imap_oauth2_token_url: string | null;
+  imap_oauth2_scope: string | null;
+  smtp_auth_type: 'password' | 'oauth2';
+  smtp_oauth2_enc: string | null;
+  smtp_oauth2_provider: SealedOAuth2['provider'] | null;
+  smtp_oauth2_token_url: string | null;
+  smtp_oauth2_scope: string | null;
   smtp_host: string | null;
   smtp_port: number | null;
   smtp_secure: boolean;
@@ -146,10 +171,10 @@ function toMailbox(row: MailboxRow): Mailbox {
     address: row.address,
     personaId: row.persona_id,
     persona: { firstName: row.first_name, lastName: row.last_name, gender: row.gender },
-    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, user: row.imap_user },
+    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, user: row.imap_user, auth: authOf(sealedOAuth2(row, 'imap')) },
     smtp:
       row.smtp_host && row.smtp_port && row.smtp_user !== null
-        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, user: row.smtp_user }
+        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, user: row.smtp_user, auth: authOf(sealedOAuth2(row, 'smtp')) }
         : null,
     pollIntervalSeconds: row.poll_interval_seconds,
     extraFolders: row.extra_folders,
@@ -170,38 +195,87 @@ function toMailbox(row: MailboxRow): Mailbox {
   };
 }
 
+function sealedOAuth2(row: MailboxRow, side: 'imap' | 'smtp'): SealedOAuth2 | null {
+  const r = row as unknown as Record<string, string | null>;
+  if (r[`${side}_auth_type`] !== 'oauth2' || !r[`${side}_oauth2_enc`] || !r[`${side}_oauth2_token_url`]) return null;
+  return {
+    provider: (r[`${side}_oauth2_provider`] ?? 'custom') as SealedOAuth2['provider'],
+    tokenUrl: r[`${side}_oauth2_token_url`]!,
+    scope: r[`${side}_oauth2_scope`] ?? null,
+    sealedCredentials: r[`${side}_oauth2_enc`]!,
+  };
+}
+
+function sealedLogin(sealedPassword: string | null, oauth2: SealedOAuth2 | null): SealedLogin | null {
+  if (oauth2) return { oauth2 };
+  return sealedPassword === null ? null : { sealedPassword };
+}
+
+function withLogin<T extends ServerAddress>(server: T, login: SealedLogin | null): (T & SealedLogin) | null {
+  return login ? { ...server, ...login } : null;
+}
+
+function authOf(oauth2: SealedOAuth2 | null): ServerAuth {
+  return oauth2 ? { type: 'oauth2', provider: oauth2.provider, tokenUrl: oauth2.tokenUrl, scope: oauth2.scope } : { type: 'password' };
+}
+
+/** The columns of one server's login, for an insert or an update: the other kind's columns cleared. */
+function loginColumns(side: 'imap' | 'smtp', login: Partial<SealedLogin> | undefined): Record<string, unknown> {
+  if (login?.oauth2) {
+    return {
+      [`${side}AuthType`]: 'oauth2',
+      [`${side}Password`]: null,
+      [`${side}OAuth2`]: login.oauth2.sealedCredentials,
+      [`${side}OAuth2Provider`]: login.oauth2.provider,
+      [`${side}OAuth2TokenUrl`]: login.oauth2.tokenUrl,
+      [`${side}OAuth2Scope`]: login.oauth2.scope,
+    };
+  }
+  if (login?.sealedPassword !== undefined) {
+    return {
+      [`${side}AuthType`]: 'password',
+      [`${side}Password`]: login.sealedPassword,
+      [`${side}OAuth2`]: null,
+      [`${side}OAuth2Provider`]: null,
+      [`${side}OAuth2TokenUrl`]: null,
+      [`${side}OAuth2Scope`]: null,
+    };
+  }
+  return {};
+}
+
 export async function insertMailbox(db: Queryable, input: MailboxInput): Promise<Mailbox> {
   const persona = await db.query<{ id: string }>(
     'insert into personas (first_name, last_name, gender) values ($1, $2, $3) returning id',
     [input.persona.firstName, input.persona.lastName, input.persona.gender ?? null],
   );
+  const fields: Record<string, unknown> = {
+    label: input.label,
+    address: input.address.toLowerCase(),
+    personaId: persona.rows[0]!.id,
+    imapHost: input.imap.host,
+    imapPort: input.imap.port,
+    imapSecure: input.imap.secure,
+    imapUser: input.imap.user,
+    ...loginColumns('imap', input.imap),
+    smtpHost: input.smtp?.host ?? null,
+    smtpPort: input.smtp?.port ?? null,
+    smtpSecure: input.smtp?.secure ?? true,
+    smtpUser: input.smtp?.user ?? null,
+    ...(input.smtp ? loginColumns('smtp', input.smtp) : {}),
+    pollIntervalSeconds: input.pollIntervalSeconds ?? 60,
+    extraFolders: input.extraFolders ?? [],
+    probeAddressPattern: input.probeAddressPattern ?? null,
+    enabled: input.enabled ?? true,
+  };
+  const columns = Object.keys(fields).filter((f) => fields[f] !== undefined);
   const { rows } = await db.query<{ id: string }>(
-    `insert into mailboxes (label, address, persona_id, imap_host, imap_port, imap_secure, imap_user, imap_password_enc,
-                            smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_enc,
-                            poll_interval_seconds, extra_folders, probe_address_pattern, enabled)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, 60), $15, $16, coalesce($17, true))
-     returning id`,
-    [
-      input.label,
-      input.address.toLowerCase(),
-      persona.rows[0]!.id,
-      input.imap.host,
-      input.imap.port,
-      input.imap.secure,
-      input.imap.user,
-      input.imap.sealedPassword,
-      input.smtp?.host ?? null,
-      input.smtp?.port ?? null,
-      input.smtp?.secure ?? true,
-      input.smtp?.user ?? null,
-      input.smtp?.sealedPassword ?? null,
-      input.pollIntervalSeconds ?? null,
-      input.extraFolders ?? [],
-      input.probeAddressPattern ?? null,
-      input.enabled ?? null,
-    ],
+    `insert into mailboxes (${columns.map((f) => INSERT_COLUMNS[f]).join(', ')})
+     values (${columns.map((_, i) => `$${i + 1}`).join(', ')}) returning id`,
+    columns.map((f) => fields[f]),
   );
-  return (await findMailbox(db, rows[0]!.id))!;
+  const id = rows[0]!.id;
+  return (await findMailbox(db, id))!;
 }
 
 export async function findMailbox(db: Queryable, id: string): Promise<Mailbox | null> {
@@ -230,8 +304,8 @@ export async function findMailboxCredentials(db: Queryable, id: string): Promise
   const box = toMailbox(row);
   return {
     mailbox: box,
-    imap: { ...box.imap, sealedPassword: row.imap_password_enc },
-    smtp: box.smtp && row.smtp_password_enc !== null ? { ...box.smtp, sealedPassword: row.smtp_password_enc } : null,
+    imap: { ...box.imap, ...sealedLogin(row.imap_password_enc, sealedOAuth2(row, 'imap'))! },
+    smtp: box.smtp ? (withLogin(box.smtp, sealedLogin(row.smtp_password_enc, sealedOAuth2(row, 'smtp')))) : null,
   };
 }
 
@@ -254,17 +328,17 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
     imapPort: patch.imap?.port,
     imapSecure: patch.imap?.secure,
     imapUser: patch.imap?.user,
-    imapPassword: patch.imap?.sealedPassword,
+    ...loginColumns('imap', patch.imap),
   };
   if (patch.smtp === null) {
-    Object.assign(flat, { smtpHost: null, smtpPort: null, smtpUser: null, smtpPassword: null });
+    Object.assign(flat, { smtpHost: null, smtpPort: null, smtpUser: null, smtpPassword: null, smtpAuthType: 'password', smtpOAuth2: null, smtpOAuth2Provider: null, smtpOAuth2TokenUrl: null, smtpOAuth2Scope: null });
   } else if (patch.smtp) {
     Object.assign(flat, {
       smtpHost: patch.smtp.host,
       smtpPort: patch.smtp.port,
       smtpSecure: patch.smtp.secure,
       smtpUser: patch.smtp.user,
-      smtpPassword: patch.smtp.sealedPassword,
+      ...loginColumns('smtp', patch.smtp),
     });
   }
   const set = setClause(flat, MAILBOX_COLUMNS, 2);
@@ -300,7 +374,19 @@ const MAILBOX_COLUMNS = {
   smtpSecure: 'smtp_secure',
   smtpUser: 'smtp_user',
   smtpPassword: 'smtp_password_enc',
+  imapAuthType: 'imap_auth_type',
+  imapOAuth2: 'imap_oauth2_enc',
+  imapOAuth2Provider: 'imap_oauth2_provider',
+  imapOAuth2TokenUrl: 'imap_oauth2_token_url',
+  imapOAuth2Scope: 'imap_oauth2_scope',
+  smtpAuthType: 'smtp_auth_type',
+  smtpOAuth2: 'smtp_oauth2_enc',
+  smtpOAuth2Provider: 'smtp_oauth2_provider',
+  smtpOAuth2TokenUrl: 'smtp_oauth2_token_url',
+  smtpOAuth2Scope: 'smtp_oauth2_scope',
 };
+
+const INSERT_COLUMNS: Record<string, string> = { ...MAILBOX_COLUMNS, personaId: 'persona_id' };
 
 export async function deleteMailbox(db: Queryable, id: string): Promise<boolean> {
   const { rows } = await db.query<{ persona_id: string }>('delete from mailboxes where id = $1 returning persona_id', [id]);
@@ -311,16 +397,32 @@ export async function deleteMailbox(db: Queryable, id: string): Promise<boolean>
   return true;
 }
 
+
+/**
+ * Stores the OAuth2 credentials sealed again with a rotated refresh token, only if the
+ * stored ones are still those the token was obtained with (a patch meanwhile wins).
+ */
+export async function saveRotatedRefreshToken(db: Queryable, mailboxId: string, channel: 'imap' | 'smtp', previousSealed: string, sealed: string): Promise<void> {
+  const column = channel === 'imap' ? 'imap_oauth2_enc' : 'smtp_oauth2_enc';
+  await db.query(`update mailboxes set ${column} = $3 where id = $1 and ${column} = $2`, [mailboxId, previousSealed, sealed]);
+}
+
 /**
  * A fault of the mailbox rather than of one message (a refused SMTP login, no SMTP
  * settings), shown where an auditor looks at the mailbox. The poll's failure streak is left
  * alone: the mailbox still reads fine.
  */
-export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<void> {
-  await db.query('update mailboxes set send_error = $2, send_error_at = now() where id = $1', [mailboxId, error]);
+export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<{ wasFailing: boolean }> {
+  const { rows } = await db.query<{ was_failing: boolean }>(
+    `with before as (select id, send_error is not null as was_failing from mailboxes where id = $1 for update)
+     update mailboxes m set send_error = $2, send_error_at = now() from before where m.id = before.id returning before.was_failing`,
+    [mailboxId, error],
+  );
+  return { wasFailing: rows[0]?.was_failing ?? false };
 }
 
 /** The mailbox sent again: its sending fault is over. */
-export async function clearMailboxSendError(db: Queryable, mailboxId: string): Promise<void> {
-  await db.query('update mailboxes set send_error = null, send_error_at = null where id = $1 and send_error is not null', [mailboxId]);
+export async function clearMailboxSendError(db: Queryable, mailboxId: string): Promise<{ wasFailing: boolean }> {
+  const result = await db.query('update mailboxes set send_error = null, send_error_at = null where id = $1 and send_error is not null', [mailboxId]);
+  return { wasFailing: (result.rowCount ?? 0) > 0 };
 }

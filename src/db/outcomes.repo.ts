@@ -163,6 +163,15 @@ export async function listOutcomeProbeIds(db: Queryable, campaignId: string): Pr
   return rows.map((r) => r.probe_id);
 }
 
+/** What a probe's outcome said before a recompute: its first answer and receipt (for the webhook events of the change). */
+export async function findOutcomeMarks(db: Queryable, probeId: string): Promise<{ answerReplyId: string | null; acknowledgedAt: Date | null } | null> {
+  const { rows } = await db.query<{ answer_reply_id: string | null; acknowledged_at: Date | null }>(
+    'select answer_reply_id, acknowledged_at from outcomes where probe_id = $1',
+    [probeId],
+  );
+  return rows[0] ? { answerReplyId: rows[0].answer_reply_id, acknowledgedAt: rows[0].acknowledged_at } : null;
+}
+
 /** What scoring a reply reads of its probe's outcome and campaign; null when the reply does not exist or has no probe. */
 export interface ScoringInputs {
   probeId: string;

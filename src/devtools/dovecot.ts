@@ -62,8 +62,17 @@ export interface DovecotServer extends DovecotHandle {
   stop(): Promise<void>;
 }
 
+export interface DovecotOptions {
+  /**
+   * Also accept XOAUTH2 / OAUTHBEARER logins, checked by Dovecot's `oauth2` passdb
+   * against this RFC 7662 introspection endpoint (POST `token=...`), which answers
+   * `{"active": true, "username": "<user>"}` for a valid access token.
+   */
+  oauth2?: { introspectionUrl: string };
+}
+
 /** Starts a private Dovecot and resolves once its IMAP port answers a login. Must run as root. */
-export async function startDovecot(): Promise<DovecotServer> {
+export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotServer> {
   if (process.getuid?.() !== 0) {
     throw new Error('the private Dovecot must be started as root: it switches to its own unprivileged users');
   }
@@ -90,8 +99,10 @@ export async function startDovecot(): Promise<DovecotServer> {
     await chown(passwdDir, 0, internal.gid);
     await chmod(passwdDir, 0o2750);
     await mkdir(join(baseDir, 'home'), { mode: 0o755 });
+    const oauth2File = options.oauth2 ? join(baseDir, 'dovecot-oauth2.conf.ext') : null;
+    if (oauth2File && options.oauth2) await writeFile(oauth2File, renderOAuth2Config(options.oauth2.introspectionUrl));
     const port = await startOnFreePort(dovecot, configFile, (candidate) =>
-      renderConfig({ baseDir, host, port: candidate, passwdDir, mailUid: mail.uid, mailGid: mail.gid }),
+      renderConfig({ baseDir, host, port: candidate, passwdDir, mailUid: mail.uid, mailGid: mail.gid, oauth2File }),
     );
     const handle: DovecotHandle = { host, port, baseDir, configFile, passwdDir, mailUid: mail.uid, mailGid: mail.gid };
     await expectLogin(handle);
@@ -188,6 +199,17 @@ interface ConfigValues {
   passwdDir: string;
   mailUid: number;
   mailGid: number;
+  oauth2File: string | null;
+}
+
+/** Dovecot 2.3's oauth2 passdb settings: introspection by POST, the user named by `username`. */
+function renderOAuth2Config(introspectionUrl: string): string {
+  return `introspection_mode = post
+introspection_url = ${introspectionUrl}
+username_attribute = username
+active_attribute = active
+active_value = true
+`;
 }
 
 /**
@@ -203,7 +225,7 @@ protocols = imap
 listen = ${c.host}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${c.oauth2File ? ' xoauth2 oauthbearer' : ''}
 # Tests check refusals, not brute-force defences: 2.3.19 then answers a wrong
 # password at its next 500 ms failure flush instead of after 2 s.
 auth_failure_delay = 0
@@ -220,8 +242,18 @@ mail_max_userip_connections = 100
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${c.passwdDir}/%u
+  mechanisms = plain login
 }
-userdb {
+${
+  c.oauth2File
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${c.oauth2File}
+}
+`
+    : ''
+}userdb {
   driver = passwd-file
   args = username_format=%u ${c.passwdDir}/%u
 }

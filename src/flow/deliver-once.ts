@@ -19,6 +19,9 @@ import { buildRawMessage, sendMail, type OutgoingMessage } from '../mail/smtp.ts
 import type { ServerLogin } from '../mail/server-login.ts';
 import type { SecretBox } from '../secrets.ts';
 import { openMailboxLogins } from './mailbox-logins.ts';
+import { isLoginRefused } from './oauth2-logins.ts';
+import { mailboxTransitionEvent } from '../audit/webhook-events.ts';
+import { emitEvents, type EventSink } from './events.ts';
 import { judgeSendFailure, MailboxFaultError, PermanentSendError, type SendFailure } from './send-failure.ts';
 
 export interface SendingMailbox {
@@ -26,15 +29,17 @@ export interface SendingMailbox {
   persona: { firstName: string; lastName: string };
   smtp: ServerLogin;
   imap: ServerLogin;
+  /** The SMTP login is an OAuth2 one: a refused login is worth one more try with a fresh token. */
+  smtpOAuth2?: boolean | undefined;
 }
 
 /** The mailbox's address, persona and opened logins; a mailbox without SMTP settings is a fault of the mailbox. */
-export async function sendingMailbox(db: Queryable, secretBox: SecretBox, mailboxId: string): Promise<SendingMailbox> {
-  const logins = await openMailboxLogins(db, secretBox, mailboxId);
+export async function sendingMailbox(db: Queryable, secretBox: SecretBox, mailboxId: string, fresh = false): Promise<SendingMailbox> {
+  const logins = await openMailboxLogins(db, secretBox, mailboxId, { fresh });
   if (!logins) throw new PermanentSendError(`mailbox ${mailboxId} does not exist`);
   const { mailbox, smtp, imap } = logins;
   if (!smtp) throw new MailboxFaultError(`mailbox ${mailbox.label} has no SMTP settings`);
-  return { address: mailbox.address, persona: mailbox.persona, smtp, imap };
+  return { address: mailbox.address, persona: mailbox.persona, smtp, imap, smtpOAuth2: logins.oauth2.smtp };
 }
 
 export interface SendOnce {
@@ -134,6 +139,8 @@ export interface DeliveryDeps {
   timing: Timing;
   log: Logger;
   transport?: MailTransport | undefined;
+  /** Where the webhook events go (the mailbox's sending failing or recovering, a reminder sent); none when absent. */
+  events?: EventSink | undefined;
 }
 
 /**
@@ -150,13 +157,21 @@ export async function deliverOnce<T extends { messageId: string | null }>(db: Qu
     claimed = item.resumed ?? (await item.claim(newMessageId(item.personaAddress ?? mailbox.address)));
     if (!claimed) return { kind: 'taken' };
     const message = await item.compose(claimed, mailbox);
-    const sent = await sendOnce({ message, mailbox, resumed: item.resumed !== null }, (s) => inTransaction(db, () => item.record(s)), timing, log, deps.transport);
-    await clearMailboxSendError(db, item.mailboxId);
+    const attempt = (from: SendingMailbox) =>
+      sendOnce({ message, mailbox: from, resumed: item.resumed !== null }, (s) => inTransaction(db, () => item.record(s)), timing, log, deps.transport);
+    // a refused OAuth2 login sent nothing: once more with a freshly refreshed access token
+    const sent = await attempt(mailbox).catch(async (err: unknown) => {
+      if (!mailbox.smtpOAuth2 || !isLoginRefused(err)) throw err;
+      return attempt(await sendingMailbox(db, deps.secretBox, item.mailboxId, true));
+    });
+    const cleared = await clearMailboxSendError(db, item.mailboxId);
+    await reportSendState(deps, item.mailboxId, cleared.wasFailing, null);
     return { kind: 'sent', sent };
   } catch (err) {
     const failure = judgeSendFailure(err);
     if (failure.mailboxFault) {
-      await recordMailboxSendError(db, item.mailboxId, failure.reason);
+      const before = await recordMailboxSendError(db, item.mailboxId, failure.reason);
+      await reportSendState(deps, item.mailboxId, before.wasFailing, failure.reason);
       if (claimed) await item.setback('waiting', failure);
       log.warn({ err }, 'the mailbox cannot send: waiting for its settings to change');
       return { kind: 'mailbox-fault', retryAt: hoursAfter(timing.now(), MAILBOX_FAULT_WAIT_HOURS, timing), reason: failure.reason };
@@ -164,4 +179,10 @@ export async function deliverOnce<T extends { messageId: string | null }>(db: Qu
     if (claimed) await item.setback(failure.permanent ? 'failed' : failure.refused ? 'waiting' : 'sending', failure);
     throw err;
   }
+}
+
+/** mailbox.failing / mailbox.recovered for sending, on a transition only. */
+async function reportSendState(deps: DeliveryDeps, mailboxId: string, wasFailing: boolean, error: string | null): Promise<void> {
+  const event = mailboxTransitionEvent(mailboxId, 'smtp', { wasFailing, error }, deps.timing.now());
+  if (event) await emitEvents(deps.events, [event], deps.log);
 }

@@ -21,6 +21,7 @@ import {
 import { withSavepoint, withTransaction, type Pool, type Queryable } from '../db/pool.ts';
 import type { PreparedMessage } from './prepare-message.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
+import type { WebhookEvent } from '../audit/webhook-payload.ts';
 
 /**
  * What a sync of one mailbox keeps in memory across its batches: the candidates and
@@ -55,6 +56,8 @@ export interface StoredOutcomeOfBatch {
   matched: number;
   /** Ids of new replies, for the analysis queue. */
   replyIds: string[];
+  /** Webhook events of the outcomes this batch changed, to emit once it is committed. */
+  events: WebhookEvent[];
 }
 
 /**
@@ -72,7 +75,7 @@ export async function storeBatch(
   checkpoint: FolderCheckpoint,
 ): Promise<StoredOutcomeOfBatch> {
   return withTransaction(pool, async (tx) => {
-    const result: StoredOutcomeOfBatch = { inserted: 0, duplicates: 0, matched: 0, replyIds: [] };
+    const result: StoredOutcomeOfBatch = { inserted: 0, duplicates: 0, matched: 0, replyIds: [], events: [] };
     const knownSources = await findMessagesBySource(tx, state.mailboxId, batch.map((message) => message.sha256));
     const storedUids = await findStoredUids(tx, { mailboxId: state.mailboxId, folder, uidValidity }, batch.map((message) => message.fetched.uid));
     const moves = new Map<string, MessagePlace>();
@@ -116,7 +119,7 @@ export async function storeBatch(
       }
     }
     // in id order: two transactions recomputing the same probes never wait on each other
-    for (const probeId of [...touched].sort()) await recomputeOutcome(tx, probeId);
+    for (const probeId of [...touched].sort()) await recomputeOutcome(tx, probeId, result.events);
     await saveFolderCheckpoint(tx, state.mailboxId, checkpoint);
     return result;
   });

@@ -6,11 +6,15 @@
 import { computeOutcome, replyDelay, threadKinds, type Outcome } from '../audit/outcome.ts';
 import { cancelDueReminders } from '../db/reminders.repo.ts';
 import { clearScore, findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
+import { findOutcomeMarks } from '../db/outcomes.repo.ts';
+import { outcomeEvents } from '../audit/webhook-events.ts';
+import type { WebhookEvent } from '../audit/webhook-payload.ts';
 import { refreshReplyScore } from './score-reply.ts';
 import type { Queryable } from '../db/pool.ts';
 import { listProbeThread, saveReplyFigures } from '../db/replies.repo.ts';
 
-export async function recomputeOutcome(db: Queryable, probeId: string): Promise<Outcome | null> {
+/** `events`, when given, receives the webhook events of the change (a new first answer or receipt), for the caller to emit once committed. */
+export async function recomputeOutcome(db: Queryable, probeId: string, events?: WebhookEvent[]): Promise<Outcome | null> {
   // The context query locks the probe: two transactions changing one thread (a sync and
   // an auditor's assignment) take their turns, so the last to save has seen the other's
   // reply. Callers that recompute several probes do it in id order, so two of them never
@@ -18,6 +22,7 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
   const context = await findOutcomeContext(db, probeId);
   if (!context) return null;
   const thread = await listProbeThread(db, probeId);
+  const before = events ? await findOutcomeMarks(db, probeId) : null;
   const outcome = computeOutcome({ sentAt: context.keys.sentAt, reminders: context.reminders }, thread, context.campaign);
 
   const late = new Set(outcome.lateReplyIds);
@@ -32,6 +37,7 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
     })),
   );
   await saveOutcome(db, context.keys, outcome);
+  events?.push(...outcomeEvents(context.keys, { before, after: outcome }));
   // the brand answered: a reminder waiting for an auditor (web form) must not go out
   if (outcome.answerReplyId && context.hasDueReminder) await cancelDueReminders(db, probeId);
   // The note is the answer's: it follows when the answer changes, and goes when there is

@@ -29,6 +29,8 @@ import { findScenario } from '../db/scenarios.repo.ts';
 import type { OutgoingMessage } from '../mail/smtp.ts';
 import { deliverOnce, type DeliveryDeps, type SendingMailbox } from './deliver-once.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
+import { reminderSentEvent } from '../audit/webhook-events.ts';
+import { emitEvents } from './events.ts';
 import { PermanentSendError } from './send-failure.ts';
 
 /** How a reminder job ended, for the job's return value and the logs. */
@@ -95,6 +97,7 @@ export async function sendReminder(db: Queryable, probeId: string, seq: number, 
   if (delivery.kind === 'taken') return done('not-needed');
   if (delivery.kind === 'mailbox-fault') return { kind: 'wait', until: delivery.retryAt, reason: `mailbox fault: ${delivery.reason}` };
   const { sent } = delivery;
+  await emitEvents(deps.events, [reminderSentEvent({ ...probe, probeId: probe.id }, seq, sent.sentAt)], deps.log);
   return { kind: 'sent', result: sent.recovered ? 'recovered' : 'sent', campaign, reminder: { ...reminder, sentAt: sent.sentAt } };
 }
 

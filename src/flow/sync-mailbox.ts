@@ -15,6 +15,11 @@ import { describeImapFailure, type ImapConnection, type ImapConnectionCache } fr
 import { discoverFolders, fetchNewMessages, folderStatus, type FetchedBatch, type FetchedMessage, type SyncFolder } from '../mail/imap-sync.ts';
 import type { ServerLogin } from '../mail/server-login.ts';
 import type { SecretBox } from '../secrets.ts';
+import { mailboxTransitionEvent } from '../audit/webhook-events.ts';
+import { AccessTokenCache, OAuth2TokenError } from '../http/oauth2-token.ts';
+import type { Logger } from '../logger.ts';
+import { emitEvents, type EventSink } from './events.ts';
+import { accessTokenFor, withLoginRetry } from './oauth2-logins.ts';
 import { loadMatchState, storeBatch, type MailboxMatchState } from './ingest.ts';
 import { prepareMessage, type PreparedMessage } from './prepare-message.ts';
 import type { PreparePool } from './prepare-pool.ts';
@@ -45,6 +50,11 @@ export interface SyncMailboxDeps {
   onReplies?: (replyIds: string[]) => Promise<void>;
   /** Test hook: runs after each batch is committed. */
   afterBatch?: (info: { folder: string; stored: number }) => Promise<void>;
+  /** Access tokens of OAuth2 logins; one of its own when absent. */
+  tokens?: AccessTokenCache;
+  /** Where the webhook events of the sync go (new answers, a mailbox failing or recovering); none when absent. */
+  events?: EventSink;
+  logger?: Logger;
 }
 
 export interface FolderReport {
@@ -89,7 +99,11 @@ interface FolderListing {
 export class MailboxSync {
   private readonly listings = new WeakMap<ImapConnection, FolderListing>();
 
-  constructor(private readonly deps: SyncMailboxDeps) {}
+  private readonly tokens: AccessTokenCache;
+
+  constructor(private readonly deps: SyncMailboxDeps) {
+    this.tokens = deps.tokens ?? new AccessTokenCache();
+  }
 
   /** What a poll is decided on: whether the mailbox exists and is enabled, its failure streak; null when it is gone. */
   pollState(mailboxId: string): Promise<PollState | null> {
@@ -97,8 +111,10 @@ export class MailboxSync {
   }
 
   /** Records a poll on the mailbox's sync state: `error` null for a success, the failure in words otherwise. */
-  recordPoll(mailboxId: string, error: string | null): Promise<void> {
-    return recordPoll(this.deps.pool, mailboxId, error);
+  async recordPoll(mailboxId: string, error: string | null): Promise<void> {
+    const before = await recordPoll(this.deps.pool, mailboxId, error);
+    const event = before && mailboxTransitionEvent(mailboxId, 'imap', { wasFailing: before.wasFailing, error }, new Date());
+    if (event && this.deps.logger) await emitEvents(this.deps.events, [event], this.deps.logger);
   }
 
   /**
@@ -111,20 +127,27 @@ export class MailboxSync {
       return await this.syncFolders(mailboxId, stillHeld);
     } catch (err) {
       await this.deps.connections.drop(mailboxId);
-      throw new MailboxSyncError(describeImapFailure(err), isPermanentImapError(err), { cause: err });
+      const permanent = err instanceof OAuth2TokenError ? err.permanent : isPermanentImapError(err);
+      throw new MailboxSyncError(describeImapFailure(err), permanent, { cause: err });
     }
   }
 
   private async syncFolders(mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
     const { pool, connections } = this.deps;
-    const [logins, checkpoints] = await Promise.all([openMailboxLogins(pool, this.deps.secretBox, mailboxId), listFolderCheckpoints(pool, mailboxId)]);
-    if (!logins) throw new Error('the mailbox was deleted during the poll');
-    const login = logins.imap;
-    const connection = await connections.acquire(mailboxId, login);
-    const folders = await this.foldersToSync(connection, logins.mailbox.extraFolders);
+    const checkpoints = await listFolderCheckpoints(pool, mailboxId);
+    // an OAuth2 login the server refuses is tried once more with a fresh access token
+    const { login, mailbox, connection } = await withLoginRetry(
+      async (fresh) => {
+        const logins = await openMailboxLogins(pool, this.deps.secretBox, mailboxId, { tokens: this.tokens, fresh, imapOnly: true });
+        if (!logins) throw new Error('the mailbox was deleted during the poll');
+        return { login: logins, oauth2: logins.oauth2.imap };
+      },
+      async (logins) => ({ login: logins.imap, mailbox: logins.mailbox, connection: await connections.acquire(mailboxId, logins.imap) }),
+    );
+    const folders = await this.foldersToSync(connection, mailbox.extraFolders);
     if (folders.discovered) await forgetFolders(pool, mailboxId, folders.list.map((f) => f.path));
 
-    const session: Session = { mailboxId, login, connection, matchState: null, mailbox: logins.mailbox, stillHeld };
+    const session: Session = { mailboxId, login, connection, matchState: null, mailbox, stillHeld };
     const reports: FolderReport[] = [];
     for (const folder of folders.list) {
       reports.push(await this.syncFolder(session, folder, checkpoints.find((c) => c.path === folder.path) ?? null));
@@ -179,6 +202,8 @@ export class MailboxSync {
         report.duplicates += result.duplicates;
         report.matched += result.matched;
         if (result.replyIds.length > 0) await deps.onReplies?.(result.replyIds);
+        // enqueue only, after the commit: a queue outage is logged, never thrown into the sync
+        if (result.events.length > 0 && deps.logger) await emitEvents(deps.events, result.events, deps.logger);
         await deps.afterBatch?.({ folder: folder.path, stored: result.inserted });
       }
     } finally {

@@ -20,7 +20,8 @@ export async function connectImap(settings: ServerLogin, logger?: Logger): Promi
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
-    auth: { user: settings.user, pass: settings.password },
+    // XOAUTH2 / OAUTHBEARER with an access token, LOGIN / PLAIN with a password
+    auth: settings.accessToken !== undefined ? { user: settings.user, accessToken: settings.accessToken } : { user: settings.user, pass: settings.password },
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: 15_000,
@@ -70,7 +71,8 @@ export class ImapConnectionCache {
   }
 
   async acquire(mailboxId: string, settings: ServerLogin): Promise<ImapConnection> {
-    const key = `${settings.host}:${settings.port}:${settings.secure}:${settings.user}:${settings.password}`;
+    // an OAuth2 session stays logged in when its access token is refreshed: the token is not part of the key
+    const key = `${settings.host}:${settings.port}:${settings.secure}:${settings.user}:${settings.password ?? 'oauth2'}`;
     const entry = this.entries.get(mailboxId);
     if (entry && entry.key === key && isUsable(entry.connection)) {
       entry.lastUsed = Date.now();

@@ -89,7 +89,12 @@ export async function sendMail(
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
-    auth: settings.user ? { user: settings.user, pass: settings.password } : undefined,
+    // XOAUTH2 with an access token, PLAIN / LOGIN with a password
+    auth: !settings.user
+      ? undefined
+      : settings.accessToken !== undefined
+        ? { type: 'OAuth2' as const, user: settings.user, accessToken: settings.accessToken }
+        : { user: settings.user, pass: settings.password },
     name: EHLO_NAME,
     ...SMTP_TIMEOUTS,
     logger: false,

@@ -4,6 +4,9 @@
  * it then, unless an auditor closed it first. Both are idempotent: a retry, or a second
  * request, plans nothing twice and queues nothing twice.
  */
+import { campaignClosedEvent } from '../audit/webhook-events.ts';
+import { emitEvents } from '../flow/events.ts';
+import { queueEventSink } from './webhooks.job.ts';
 import { UnrecoverableError, type Processor } from 'bullmq';
 import { PlanError } from '../audit/plan-error.ts';
 import { type Campaign, closeCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
@@ -47,6 +50,7 @@ export function campaignProcessor(deps: CampaignJobDeps, timing: Timing = SYSTEM
     if (job.name === 'close') {
       const closed = await withTransaction(deps.pool, (tx) => closeCampaign(tx, campaignId, timing.now()));
       log.info({ closed }, closed ? 'campaign closed automatically' : 'campaign was not open: nothing to close');
+      if (closed) await emitEvents(queueEventSink(deps.queues.webhooks), [campaignClosedEvent({ id: campaignId, status: 'closed', closedAt: timing.now() })], log);
       return closed ? 'closed' : 'not-open';
     }
     if (job.name !== 'schedule') throw new UnrecoverableError(`unknown campaign job "${job.name}"`);

@@ -15,6 +15,8 @@ import { campaignProcessor } from './campaign.job.ts';
 import type { Timing } from '../clock.ts';
 import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
+import { queueEventSink, webhooksProcessor } from './webhooks.job.ts';
+import { PROCESS_TOKENS } from '../flow/mailbox-logins.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
@@ -36,6 +38,9 @@ export interface BuiltProcessors {
 export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   const connections = new ImapConnectionCache(5 * 60_000, deps.logger);
   const preparer = new PreparePool(deps.logger);
+  // OAuth2 access tokens, shared by the sync and the sending of this process
+  const tokens = PROCESS_TOKENS;
+  const events = queueEventSink(deps.queues.webhooks);
   return {
     processors: {
       'poll-mailbox': pollMailboxProcessor({
@@ -49,12 +54,23 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
           maxMessageBytes: deps.config.maxMessageBytes,
           preparer,
           onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
+          tokens,
+          events,
+          logger: deps.logger,
         }),
       }),
       'analyse-reply': analyseReplyProcessor(deps.pool, { dkim: { timeoutMs: deps.config.dkimTimeoutMs } }),
       'send-probe': sendProbeProcessor(deps, deps.timing),
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),
+      webhooks: webhooksProcessor({
+        db: deps.pool,
+        secretBox: deps.secretBox,
+        timeoutMs: deps.config.webhookTimeoutMs,
+        retryBaseMs: deps.config.webhookRetryBaseMs,
+        queue: deps.queues.webhooks,
+        logger: deps.logger,
+      }),
     },
     close: async () => {
       await connections.close();

@@ -12,6 +12,7 @@ export const QUEUE_NAMES = {
   sendProbe: 'send-probe',
   sendReminder: 'send-reminder',
   campaigns: 'campaigns',
+  webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -46,6 +47,8 @@ export const JOB_OPTIONS: Record<QueueName, JobsOptions> = {
   'send-probe': { ...RETENTION, attempts: 8, backoff: { type: 'exponential', delay: 30_000 } },
   'send-reminder': { ...RETENTION, attempts: 8, backoff: { type: 'exponential', delay: 30_000 } },
   campaigns: { ...RETENTION, attempts: 3, backoff: { type: 'exponential', delay: 10_000 } },
+  // these attempts cover a failing database; a failing receiver is retried by new delayed jobs (webhooks.job.ts)
+  webhooks: { ...RETENTION, attempts: 5, backoff: { type: 'exponential', delay: 5_000 } },
 };
 
 /** Deterministic ids (BullMQ forbids `:` in them): asking twice for the same work queues it once. */
@@ -55,6 +58,8 @@ export const jobIds = {
   analyseReply: (replyId: string, version: string) => `analyse-${replyId}-${version}`,
   sendProbe: (probeId: string) => `send-${probeId}`,
   sendReminder: (probeId: string, seq: number) => `remind-${probeId}-${seq}`,
+  webhookEvent: (eventId: string) => `event-${eventId}`,
+  webhookDelivery: (webhookId: string, eventId: string, attempt: number) => `deliver-${webhookId}-${eventId}-${attempt}`,
 };
 
 /**
@@ -85,6 +90,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     'send-probe': make(QUEUE_NAMES.sendProbe),
     'send-reminder': make(QUEUE_NAMES.sendReminder),
     campaigns: make(QUEUE_NAMES.campaigns),
+    webhooks: make(QUEUE_NAMES.webhooks),
   };
 }
 

@@ -11,6 +11,8 @@ import type { Logger } from '../logger.ts';
 import { enqueueMissingAnalyses } from './analyse-reply.job.ts';
 import { reconcileSends } from './reconcile.job.ts';
 import { jobIds, type PollMailboxJob, type Queues } from './queues.ts';
+import { reportOverdueProbes } from '../flow/overdue-probes.ts';
+import { queueEventSink } from './webhooks.job.ts';
 
 export interface Scheduler {
   refresh(): Promise<void>;
@@ -39,6 +41,10 @@ export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logge
     if (queued > 0) log.info({ queued }, 're-analysis queued');
     // probes and reminders whose send job was lost
     await reconcileSends({ pool: deps.pool, queues: deps.queues, logger: log });
+    // probes past a norm with no answer: probe.overdue, once per probe and norm
+    await reportOverdueProbes({ pool: deps.pool, events: queueEventSink(deps.queues.webhooks) }).catch((err: unknown) =>
+      log.warn({ err: { message: (err as Error).message } }, 'overdue probes not reported this time'),
+    );
   }
 
   let running: Promise<void> = refresh().catch((err: unknown) => log.error({ err }, 'scheduler refresh failed'));

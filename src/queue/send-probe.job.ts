@@ -3,6 +3,7 @@
  * then the probe's first reminder queued. Temporary failures retry with the queue's backoff;
  * a permanent one marks the probe `failed` with the server's reply.
  */
+import { queueEventSink } from './webhooks.job.ts';
 import type { Processor } from 'bullmq';
 import { SYSTEM_TIMING, delayUntil, type Timing } from '../clock.ts';
 import { withAdvisoryLock } from '../db/advisory-lock.ts';
@@ -57,7 +58,7 @@ export function sendProbeProcessor(deps: SendProbeJobDeps, timing: Timing = SYST
     const run: JobRun = { job, token };
     try {
       const done = await withAdvisoryLock(deps.pool, `probe:${probeId}`, (db) =>
-        sendProbe(db, probeId, { secretBox: deps.secretBox, timing, log, transport: deps.transport }),
+        sendProbe(db, probeId, { secretBox: deps.secretBox, timing, log, transport: deps.transport, events: queueEventSink(deps.queues.webhooks) }),
       );
       // Another worker is sending it: look again in a minute, without spending an attempt.
       if (!done.locked) return await waitWhileBusy(run, timing, `probe ${probeId} is being sent by another worker`);

@@ -2,6 +2,7 @@
  * The send-reminder job: the reminder's send lock, retries and reports around
  * `flow/send-reminder.ts`, then the next reminder queued; and the queuing of reminders.
  */
+import { queueEventSink } from './webhooks.job.ts';
 import type { Processor } from 'bullmq';
 import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
 import { withAdvisoryLock } from '../db/advisory-lock.ts';
@@ -65,7 +66,7 @@ export function sendReminderProcessor(deps: SendReminderJobDeps, timing: Timing 
     const run: JobRun = { job, token };
     try {
       const done = await withAdvisoryLock(deps.pool, `reminder:${probeId}:${seq}`, (db) =>
-        sendReminder(db, probeId, seq, { secretBox: deps.secretBox, timing, log, transport: deps.transport }),
+        sendReminder(db, probeId, seq, { secretBox: deps.secretBox, timing, log, transport: deps.transport, events: queueEventSink(deps.queues.webhooks) }),
       );
       // Another worker is sending it: look again in a minute, without spending an attempt.
       if (!done.locked) return await waitWhileBusy(run, timing, `reminder ${seq} of probe ${probeId} is being sent by another worker`);

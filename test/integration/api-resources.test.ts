@@ -304,7 +304,9 @@ describe('mailbox secrets', () => {
     ];
     for (const text of responses) {
       for (const secret of ['imap-Secret-123!', 'smtp-Secret-456!', 'a-New-Password-789']) expect(text).not.toContain(secret);
-      expect(text).not.toMatch(/password/i);
+      // no password field anywhere (`auth.type` may say "password": that is the kind, not the secret)
+      expect(text).not.toMatch(/"password"\s*:|passwordEnc|password_enc/i);
+      expect(JSON.parse(text)).not.toHaveProperty('imap.password');
     }
     const { rows } = await t.db.pool.query('select row_to_json(m)::text as json, imap_password_enc, smtp_password_enc from mailboxes m where id = $1', [created.id]);
     const row = rows[0];
