@@ -29,6 +29,9 @@ import { messagesRoutes } from './messages.routes.ts';
 import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
+import { ratingsRoutes } from './ratings.routes.ts';
+import { Rating } from './rating-schema.ts';
+import { arbitrationsRoutes } from './arbitrations.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
 import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
 import { webhooksRoutes, Webhook } from './webhooks.routes.ts';
@@ -65,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Shared by reference across route modules: added at the root, where every module sees them.
   // JSON only: any other body is a 415 that says so
   app.removeContentTypeParser('text/plain');
-  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply, Webhook]) app.addSchema(schema);
+  for (const schema of [Problem, OutcomeSchema, ApiKey, Sector, Brand, Mailbox, Scenario, Campaign, Probe, Message, Reply, Webhook, Rating]) app.addSchema(schema);
   registerErrorHandling(app);
 
   await app.register(swagger, {
@@ -109,6 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
       await v1.register(webhooksRoutes, { pool: deps.pool, secretBox: deps.secretBox });
       await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
+      await v1.register(ratingsRoutes, { pool: deps.pool });
+      await v1.register(arbitrationsRoutes, { pool: deps.pool });
     },
     { prefix: '/v1' },
   );

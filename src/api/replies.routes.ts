@@ -12,6 +12,7 @@ import { findLatestAnalysis, findReply, listEvaluations } from '../db/reply-view
 import { evaluateReply, type CriterionOverrides } from '../flow/evaluate-reply.ts';
 import { scoreOfReply } from '../flow/score-reply.ts';
 import { presentMessage } from './message-schema.ts';
+import { assertMayArbitrate } from './arbitration-guard.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';
@@ -41,7 +42,10 @@ export const Reply = Type.Object(
     late: Type.Boolean({ description: 'arrived after the campaign closed: shown, never counted' }),
     message: Type.Ref('Message'),
     analysis: Nullable(Type.Object({ version: Type.String(), createdAt: Timestamp, result: Type.Unknown() })),
-    score: Type.Unknown({ description: 'note out of 100 and the criteria grid out of 20, each with its evidence' }),
+    score: Type.Unknown({
+      description:
+        'note out of 100 and the criteria grid out of 20, each with its evidence and `source` of its value: `arbitration` (an override), `agreed`, `mean` or `rater` (the double rating), `automatic`',
+    }),
     evaluation: Evaluation,
   },
   { $id: 'Reply' },
@@ -100,6 +104,7 @@ export const repliesRoutes: FastifyPluginAsyncTypebox<RepliesRouteOptions> = asy
     },
     async (request) => {
       const id = request.params.id;
+      await assertMayArbitrate(db, id, request.caller, request.body.criteria);
       found(await findReply(db, id), 'reply', id);
       await evaluateReply(db, id, request.body.criteria as CriterionOverrides, request.caller?.label ?? 'unknown');
       return present(id);

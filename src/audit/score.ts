@@ -34,6 +34,7 @@
  */
 import type { ReplyAnalysis } from './analyse.ts';
 import { CANNED_THRESHOLD } from './canned.ts';
+import { resolveCriterion, type CriterionSource, type RatedValues } from './double-rating.ts';
 
 export const CRITERIA = [
   { id: 'delay', label: 'Delay of the first answer against the norms', inNote: 'delay' },
@@ -89,8 +90,10 @@ export interface CriterionScore {
   max: number;
   /** What the analysers found; null when it cannot be measured. */
   automatic: number | null;
-  /** The override's value when there is one, else the automatic value. */
+  /** The override's value when there is one, else the raters' (see `double-rating.ts`), else the automatic value. */
   value: number | null;
+  /** Where `value` comes from: an override (`arbitration`), the two raters, one rater, or the analysers. */
+  source: CriterionSource;
   override: CriterionOverride | null;
   evidence: string[];
 }
@@ -120,8 +123,11 @@ export interface ScoringOutcome {
 
 type Automatic = { value: number | null; evidence: string[] };
 
-/** Scores an answer's analysis (null when the probe got no answer) with the auditor's overrides. */
-export function scoreReply(analysis: ReplyAnalysis | null, outcome: ScoringOutcome, overrides: Overrides = {}): ReplyScore {
+/**
+ * Scores an answer's analysis (null when the probe got no answer) with the auditor's overrides
+ * and what the double rating says of each criterion (`rated`, see `double-rating.ts`).
+ */
+export function scoreReply(analysis: ReplyAnalysis | null, outcome: ScoringOutcome, overrides: Overrides = {}, rated: RatedValues = {}): ReplyScore {
   const automatic = automaticValues(analysis, outcome);
   const criteria = CRITERIA.map(({ id, label }): CriterionScore => {
     const override = overrides[id] ?? null;
@@ -130,10 +136,12 @@ export function scoreReply(analysis: ReplyAnalysis | null, outcome: ScoringOutco
     }
     const found = automatic[id];
     const shown = found.value === null ? null : round(found.value, 2);
-    return { id, label, max: CRITERION_MAX, automatic: shown, value: override?.value ?? shown, override, evidence: found.evidence };
+    const effective = resolveCriterion(override?.value, rated[id], shown);
+    const value = effective.source === 'arbitration' || effective.value === null ? effective.value : round(effective.value, 2);
+    return { id, label, max: CRITERION_MAX, automatic: shown, value, source: effective.source, override, evidence: found.evidence };
   });
-  // Parts are computed from the exact automatic values, so that rounding happens once.
-  const value = (id: CriterionId): number | null => overrides[id]?.value ?? automatic[id].value;
+  // Parts are computed from the exact values, so that rounding happens once.
+  const value = (id: CriterionId): number | null => resolveCriterion(overrides[id]?.value, rated[id], automatic[id].value).value;
 
   const delay = scaled(value('delay'), 1.5);
   const relevanceValues = [value('relevance'), value('completeness')];

@@ -1,12 +1,15 @@
 /**
- * The score of a reply from its latest analysis, its probe's outcome and the auditor's
- * overrides; and what the statistics read of the probe's answer, kept on its outcome (the
- * note and the form figures), up to date whenever one of the three changes.
+ * The score of a reply from its latest analysis, its probe's outcome, the auditor's
+ * overrides and the double rating's values (`audit/double-rating.ts`); and what the
+ * statistics read of the probe's answer, kept on its outcome (the note and the form
+ * figures), up to date whenever one of them changes.
  */
 import type { ReplyAnalysis } from '../audit/analyse.ts';
 import { CRITERION_MAX, scoreReply, type CriterionId, type Overrides, type ReplyScore, type ScoringOutcome } from '../audit/score.ts';
+import { resolveRatings, type RatedValues } from '../audit/double-rating.ts';
 import { findScoringInputs, saveAnswerScore, type ScoringInputs } from '../db/outcomes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
+import { listReplyGrades } from '../db/ratings.repo.ts';
 import { findLatestAnalysis, listEvaluations } from '../db/reply-views.repo.ts';
 
 const scoringOutcome = (inputs: ScoringInputs): ScoringOutcome => ({
@@ -24,6 +27,11 @@ async function overridesOf(db: Queryable, replyId: string): Promise<Overrides> {
   return overrides;
 }
 
+/** What the auditors' double rating says of each criterion they graded. */
+async function ratedOf(db: Queryable, replyId: string): Promise<RatedValues> {
+  return resolveRatings(await listReplyGrades(db, replyId));
+}
+
 /**
  * The reply's latest analysis, or null: an analysis recorded as skipped (no text to
  * analyse) counts as none. `canned` is the brand's closest other answer.
@@ -39,7 +47,8 @@ export async function scoreOfReply(db: Queryable, replyId: string): Promise<Repl
   const inputs = await findScoringInputs(db, replyId);
   if (!inputs) return null;
   const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
-  return scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides);
+  const rated = await ratedOf(db, replyId);
+  return scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides, rated);
 }
 
 /** What the statistics count of an answer, besides its note. */
@@ -54,12 +63,12 @@ export interface AnswerFigures {
 }
 
 /**
- * The analysis's findings, where an auditor's override of the matching criterion does not say
- * otherwise. An override at either end of the scale settles the question: 0 means absent (for
+ * The analysis's findings, where an auditor's override (or the raters' value) of the matching
+ * criterion does not say otherwise. An override at either end of the scale settles the question: 0 means absent (for
  * spelling: at least one error), full marks present (for spelling: no error). A value in
  * between grades the element without saying whether it is there, and the finding stands.
  */
-export function answerFigures(analysis: ReplyAnalysis, overrides: Overrides): AnswerFigures {
+export function answerFigures(analysis: ReplyAnalysis, overrides: Partial<Record<CriterionId, { value: number }>>): AnswerFigures {
   const judged = (criterion: CriterionId, found: boolean): boolean => {
     const value = overrides[criterion]?.value;
     return value === 0 ? false : value === CRITERION_MAX ? true : found;
@@ -86,9 +95,10 @@ export async function refreshReplyScore(db: Queryable, replyId: string): Promise
   const inputs = await findScoringInputs(db, replyId);
   if (!inputs?.isAnswer) return;
   const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
+  const rated = await ratedOf(db, replyId);
   const result = analysis?.result ?? null;
-  const note = result ? scoreReply(result, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides).note : null;
-  const figures = result ? answerFigures(result, overrides) : null;
+  const note = result ? scoreReply(result, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides, rated).note : null;
+  const figures = result ? answerFigures(result, { ...rated, ...overrides }) : null;
   await saveAnswerScore(db, inputs.probeId, {
     score: note,
     scoredReplyId: result ? replyId : null,

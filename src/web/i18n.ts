@@ -134,6 +134,8 @@ export interface ReportMessages {
   override: string;
   effective: string;
   overriddenBy: Fn<[who: string, when: string]>;
+  /** Where a criterion's counted value comes from (the double rating's `source`). */
+  sources: Record<'arbitration' | 'agreed' | 'mean' | 'rater' | 'automatic', string>;
   note: string;
   parts: { delay: string; relevance: string; welcome: string };
   notAnalysed: string;
@@ -258,6 +260,7 @@ const fr: ReportMessages = {
   override: 'Correction de l’auditeur',
   effective: 'Retenu',
   overriddenBy: (who, when) => `par ${who}, le ${when}`,
+  sources: { arbitration: 'arbitrage', agreed: 'accord des deux auditeurs', mean: 'moyenne des deux auditeurs', rater: 'un auditeur', automatic: 'automatique' },
   note: 'Note',
   parts: { delay: 'Délai', relevance: 'Pertinence', welcome: 'Qualité d’accueil' },
   notAnalysed: 'Pas encore analysée',
@@ -396,6 +399,7 @@ const en: ReportMessages = {
   override: "Auditor's override",
   effective: 'Counted',
   overriddenBy: (who, when) => `by ${who}, on ${when}`,
+  sources: { arbitration: 'arbitration', agreed: 'both raters agree', mean: "the two raters' mean", rater: 'one rater', automatic: 'automatic' },
   note: 'Note',
   parts: { delay: 'Delay', relevance: 'Relevance', welcome: 'Welcome quality' },
   notAnalysed: 'Not analysed yet',

@@ -167,7 +167,7 @@ function scoreGrid(probe: ProbeEvidence, ctx: BrandContext): Html {
       (c) => [
         html`<tr data-criterion="${c.id}"${c.override ? html` class="overridden"` : ''}><td>${msg.criteria[c.id] ?? c.label}</td>`,
         html`<td class="num">${c.automatic === null ? '—' : f.number(c.automatic, 2)}</td><td class="num">${c.override ? html`<span class="override">${f.number(c.override.value, 2)}</span>` : ''}</td>`,
-        html`<td class="num"><strong>${c.value === null ? '—' : f.number(c.value, 2)}</strong> / ${c.max}</td><td>${c.evidence.join(' · ')}${
+        html`<td class="num"><strong>${c.value === null ? '—' : f.number(c.value, 2)}</strong> / ${c.max}<br><span class="source" data-source="${c.source}">${msg.sources[c.source]}</span></td><td>${c.evidence.join(' · ')}${
           c.override ? html`<br><span class="override">${msg.override}: « ${c.override.comment} » ${msg.overriddenBy(c.override.by, f.dateTime(c.override.at))}</span>` : ''
         }</td></tr>`,
       ],

@@ -50,6 +50,7 @@ mark.spelling { background: #ffe3e3; color: var(--bad); text-decoration: underli
 .sonde-mail-text { white-space: pre-wrap; word-break: break-word; font-family: inherit; margin: 0; }
 .sonde-remote-image { display: inline-block; border: 1px dashed var(--bad); color: var(--bad); padding: 0 1mm; font-size: 8pt; }
 .override { color: var(--accent); font-weight: 600; }
+.score-grid .source { color: var(--muted); font-size: 0.85em; font-weight: normal; }
 code, .hash { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 8.5pt; word-break: break-all; }
 ul.compact { margin: 0.5mm 0 1.5mm; padding-left: 5mm; }
 a { color: var(--accent); }
