@@ -20,6 +20,7 @@ import { findProbe } from '../../db/probes.repo.ts';
 import { findMessageSource } from '../../db/report.repo.ts';
 import { findLatestAnalysis, findReply } from '../../db/reply-views.repo.ts';
 import { evaluateReply, type CriterionOverrides } from '../../flow/evaluate-reply.ts';
+import { refusedArbitrations } from '../../flow/rate-reply.ts';
 import { scoreOfReply } from '../../flow/score-reply.ts';
 import { documentHtml, html, trustedHtml, type Html } from '../html.ts';
 import { pickLang, t as reportStrings } from '../i18n.ts';
@@ -75,7 +76,7 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
       ${data.score ? scoreGrid(ctx, data.score) : html`<p>${t.noAnalysis}</p>`}
       ${ctx.canAct && data.score ? overrideForm(ctx, id, data.score, notice.form) : null}`;
     const title = `${ctx.t.brand.kind[data.reply.kind] ?? data.reply.kind}${data.message.subject ? ` — ${data.message.subject}` : ''}`;
-    return reply.code(notice.errors?.length ? 422 : 200).type('text/html; charset=utf-8').send(renderPage(ctx, { title, body }));
+    return reply.code(notice.errors?.length ? (reply.statusCode === 403 ? 403 : 422) : 200).type('text/html; charset=utf-8').send(renderPage(ctx, { title, body }));
   }
 
   app.get<{ Params: { id: string }; Querystring: { saved?: string } }>('/replies/:id', async (request, reply) =>
@@ -91,6 +92,13 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
       const t = pageContext(request, reply, deps.context).t;
       const { criteria, errors } = readOverrides(request.body ?? {}, t);
       if (errors.length > 0 || !data.score) return show(request, reply, id, { errors, form: request.body });
+      // one of the two raters who disagree does not arbitrate their own disagreement (as the API refuses it)
+      const values = Object.fromEntries(Object.entries(criteria).flatMap(([c, o]) => (o ? [[c, o.value] as const] : [])));
+      const refused = await refusedArbitrations(pool, id, request.viewer!, values);
+      if (refused.length > 0) {
+        reply.code(403);
+        return show(request, reply, id, { errors: [t.reply.ownDispute(refused.join(', '))], form: request.body });
+      }
       await evaluateReply(pool, id, criteria, request.viewer!.label);
       return reply.redirect(`/replies/${id}?saved=1`, 303);
     },
