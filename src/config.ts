@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   SONDE_MAX_MESSAGE_MB: Type.Number({ default: 25, exclusiveMinimum: 0 }),
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
+  SONDE_ALLOW_PRIVATE_HOSTS: Type.Boolean({ default: false }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
@@ -47,6 +48,8 @@ export interface Config {
   workerConcurrency: number;
   rateLimitPerMinute: number;
   closeAfterDays: number;
+  /** Mailbox servers may be on loopback, private, link-local… addresses (a trusted internal network, tests, the demo). */
+  allowPrivateHosts: boolean;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    allowPrivateHosts: parsed.SONDE_ALLOW_PRIVATE_HOSTS,
     logLevel: parsed.LOG_LEVEL,
   };
 }

@@ -10,6 +10,7 @@ import type { Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './logger.ts';
+import { setHostPolicy } from './mail/host-guard.ts';
 import { buildProcessors, type BuiltProcessors } from './queue/processors.ts';
 import { closeQueues, createQueues, redisConnection, requestSync, type Queues } from './queue/queues.ts';
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
@@ -33,6 +34,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await checkPostgres(config.databaseUrl);
   await checkRedis(config.redisUrl);
   await migrate(config.databaseUrl, logger);
+  setHostPolicy({ allowPrivateHosts: config.allowPrivateHosts });
+  if (config.allowPrivateHosts) logger.warn('SONDE_ALLOW_PRIVATE_HOSTS=true: mailbox servers may be on loopback and private networks');
 
   const secretBox = createSecretBox(resolveSecretKey(config, logger));
   const pool = createPool(config.databaseUrl);

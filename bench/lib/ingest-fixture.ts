@@ -17,6 +17,7 @@ import { insertSector } from '../../src/db/sectors.repo.ts';
 import { createLogger } from '../../src/logger.ts';
 import { PreparePool } from '../../src/flow/prepare-pool.ts';
 import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
+import { setHostPolicy } from '../../src/mail/host-guard.ts';
 import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import type { PollDeps } from '../../src/queue/poll-mailbox.job.ts';
 import { createSecretBox } from '../../src/secrets.ts';
@@ -46,6 +47,8 @@ export interface IngestBench {
 }
 
 export async function openIngestBench(): Promise<IngestBench> {
+  // the bench's Dovecot listens on loopback
+  setHostPolicy({ allowPrivateHosts: true });
   const databaseName = `sonde_bench_ingest_${randomBytes(4).toString('hex')}`;
   const lockPrefix = `sonde-bench-ingest-${randomBytes(4).toString('hex')}`;
   const undo: Array<() => Promise<void>> = [];
@@ -117,7 +120,7 @@ export async function openIngestBench(): Promise<IngestBench> {
           label,
           address: user.address,
           persona: { firstName: persona.firstName, lastName: persona.lastName, gender: 'female' },
-          imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, sealedPassword: secretBox.seal(user.password) },
+          imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, sealedPassword: secretBox.seal(user.password) },
         });
         return { mailboxId: mailbox.id, user };
       },

@@ -13,6 +13,7 @@ import {
   updateMailbox,
 } from '../db/mailboxes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
+import { RefusedHostError, resolveAllowedHost } from '../mail/host-guard.ts';
 import type { SealedServerLogin } from '../mail/server-login.ts';
 import type { RouteOptions } from './app.ts';
 import { ApiProblem, found } from './problem.ts';
@@ -30,15 +31,19 @@ const Persona = Type.Object(
 const serverFields = {
   host: Type.String({ minLength: 1, maxLength: 253 }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),
-  secure: Type.Boolean({ description: 'TLS from the first byte (993, 465); false for plain or STARTTLS' }),
+  secure: Type.Boolean({ description: 'TLS from the first byte (993, 465); false for STARTTLS (required unless allowPlaintext)' }),
   user: Type.String({ minLength: 1, maxLength: 320 }),
 };
+const allowPlaintext = Type.Boolean({
+  description:
+    'with secure false: true lets the login go in plain text when the server offers no STARTTLS (a trusted local server only); false (the default) requires STARTTLS',
+});
 const ServerInput = Type.Object(
-  { ...serverFields, password: Type.String({ minLength: 1, maxLength: 1000, writeOnly: true, description: 'write-only: never returned' }) },
+  { ...serverFields, allowPlaintext: Type.Optional(allowPlaintext), password: Type.String({ minLength: 1, maxLength: 1000, writeOnly: true, description: 'write-only: never returned' }) },
   { additionalProperties: false },
 );
 const ServerPatch = Type.Partial(ServerInput);
-const Server = Type.Object(serverFields);
+const Server = Type.Object({ ...serverFields, allowPlaintext });
 
 const editable = {
   label: Type.String({ minLength: 1, maxLength: 200 }),
@@ -135,6 +140,7 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     { config: { writeRole: 'admin' }, schema: { tags, body: MailboxInput, response: { 201: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request, reply) => {
       const body = request.body;
+      await checkHosts(body);
       const imap = sealServer(body.imap) as SealedServerLogin;
       const smtp = body.smtp ? (sealServer(body.smtp) as SealedServerLogin) : null;
       const mailbox = await withTransaction(pool, (tx) =>
@@ -153,6 +159,7 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     { config: { writeRole: 'admin' }, schema: { tags, params: IdParams, body: MailboxPatch, response: { 200: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request) => {
       const body: Static<typeof MailboxPatch> = request.body;
+      await checkHosts(body);
       if (body.smtp && !(await hasSmtp(request.params.id)) && !isCompleteServer(body.smtp)) {
         throw new ApiProblem(400, 'Bad Request', 'this mailbox has no SMTP settings yet: give host, port, secure, user and password together', {
           errors: [{ field: 'body/smtp', message: 'needs host, port, secure, user and password' }],
@@ -202,6 +209,24 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     return Boolean((await findMailbox(pool, id))?.smtp);
   }
 };
+
+/**
+ * A host that resolves to a loopback, private, link-local… address is refused with a 422
+ * saying what to do (the same check runs again at each connection, against DNS rebinding).
+ * A name that does not resolve now is accepted: DNS may be down, and the sync will say so.
+ */
+async function checkHosts(body: { imap?: { host?: string | undefined } | undefined; smtp?: { host?: string | undefined } | null | undefined }): Promise<void> {
+  for (const [field, host] of [['imap', body.imap?.host], ['smtp', body.smtp?.host]] as const) {
+    if (!host) continue;
+    const refusal = await resolveAllowedHost(host).then(
+      () => null,
+      (err: unknown) => (err instanceof RefusedHostError ? err : null),
+    );
+    if (refusal) {
+      throw new ApiProblem(422, 'Unprocessable Entity', refusal.message, { errors: [{ field: `body/${field}/host`, message: refusal.message }] });
+    }
+  }
+}
 
 function isCompleteServer(server: Partial<Static<typeof ServerInput>>): boolean {
   return Boolean(server.host && server.port && server.secure !== undefined && server.user && server.password);

@@ -98,6 +98,8 @@ interface MailboxRow {
   imap_secure: boolean;
   imap_user: string;
   imap_password_enc: string;
+  imap_allow_plaintext: boolean;
+  smtp_allow_plaintext: boolean;
   smtp_host: string | null;
   smtp_port: number | null;
   smtp_secure: boolean;
@@ -146,10 +148,10 @@ function toMailbox(row: MailboxRow): Mailbox {
     address: row.address,
     personaId: row.persona_id,
     persona: { firstName: row.first_name, lastName: row.last_name, gender: row.gender },
-    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, user: row.imap_user },
+    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, allowPlaintext: row.imap_allow_plaintext, user: row.imap_user },
     smtp:
       row.smtp_host && row.smtp_port && row.smtp_user !== null
-        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, user: row.smtp_user }
+        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, allowPlaintext: row.smtp_allow_plaintext, user: row.smtp_user }
         : null,
     pollIntervalSeconds: row.poll_interval_seconds,
     extraFolders: row.extra_folders,
@@ -178,8 +180,9 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
   const { rows } = await db.query<{ id: string }>(
     `insert into mailboxes (label, address, persona_id, imap_host, imap_port, imap_secure, imap_user, imap_password_enc,
                             smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_enc,
-                            poll_interval_seconds, extra_folders, probe_address_pattern, enabled)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, 60), $15, $16, coalesce($17, true))
+                            poll_interval_seconds, extra_folders, probe_address_pattern, enabled,
+                            imap_allow_plaintext, smtp_allow_plaintext)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, 60), $15, $16, coalesce($17, true), $18, $19)
      returning id`,
     [
       input.label,
@@ -199,6 +202,8 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
       input.extraFolders ?? [],
       input.probeAddressPattern ?? null,
       input.enabled ?? null,
+      input.imap.allowPlaintext ?? false,
+      input.smtp?.allowPlaintext ?? false,
     ],
   );
   return (await findMailbox(db, rows[0]!.id))!;
@@ -254,6 +259,7 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
     imapPort: patch.imap?.port,
     imapSecure: patch.imap?.secure,
     imapUser: patch.imap?.user,
+    imapAllowPlaintext: patch.imap?.allowPlaintext,
     imapPassword: patch.imap?.sealedPassword,
   };
   if (patch.smtp === null) {
@@ -264,6 +270,7 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
       smtpPort: patch.smtp.port,
       smtpSecure: patch.smtp.secure,
       smtpUser: patch.smtp.user,
+      smtpAllowPlaintext: patch.smtp.allowPlaintext,
       smtpPassword: patch.smtp.sealedPassword,
     });
   }
@@ -294,6 +301,8 @@ const MAILBOX_COLUMNS = {
   imapPort: 'imap_port',
   imapSecure: 'imap_secure',
   imapUser: 'imap_user',
+  imapAllowPlaintext: 'imap_allow_plaintext',
+  smtpAllowPlaintext: 'smtp_allow_plaintext',
   imapPassword: 'imap_password_enc',
   smtpHost: 'smtp_host',
   smtpPort: 'smtp_port',

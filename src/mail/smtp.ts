@@ -9,6 +9,7 @@ import { createTransport } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 
+import { resolveAllowedHost } from './host-guard.ts';
 import type { ServerLogin } from './server-login.ts';
 
 // The senders take the login type from here as well as from `server-login.ts`, where it is defined.
@@ -86,10 +87,18 @@ export async function sendMail(
 ): Promise<SmtpAcceptance> {
   const raw = options.raw ?? (await buildRawMessage(message));
   const now = options.now ?? (() => new Date());
+  // the address checked is the one connected to (see host-guard.ts); TLS still checks the name
+  const target = await resolveAllowedHost(settings.host).catch((err: unknown) => {
+    throw classifySmtpError(err);
+  });
   const transport = createTransport({
-    host: settings.host,
+    host: target.address,
+    ...(target.servername ? { servername: target.servername } : {}),
     port: settings.port,
     secure: settings.secure,
+    // without TLS from the first byte, STARTTLS is required unless the mailbox allows plain text
+    requireTLS: !settings.secure && !settings.allowPlaintext,
+    // a relay that trusts its network takes mail without a login
     auth: settings.user ? { user: settings.user, pass: settings.password } : undefined,
     name: EHLO_NAME,
     ...SMTP_TIMEOUTS,
@@ -157,6 +166,7 @@ export function classifySmtpError(err: unknown): SmtpSendError {
   if (typeof e.responseCode === 'number') {
     return new SmtpSendError(text, { ...details, permanent: e.permanent ?? e.responseCode >= 500 });
   }
+  if (e.code === 'EREFUSEDHOST') return new SmtpSendError(text, { ...details, permanent: true, code: 'ECONFIG' });
   if (e.code && CONNECTION_CODES.has(e.code)) return new SmtpSendError(text, { ...details, permanent: false });
   if (e.code && ['EAUTH', 'ENOAUTH', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS'].includes(e.code)) {
     return new SmtpSendError(text, { ...details, permanent: true });

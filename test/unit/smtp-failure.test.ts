@@ -97,7 +97,7 @@ describe('a fault of the mailbox', () => {
 });
 
 describe('sendOnce', () => {
-  const login = { host: 'smtp.example', port: 587, secure: false, user: 'u', password: 'p' };
+  const login = { host: 'smtp.example', port: 587, secure: false, allowPlaintext: true, user: 'u', password: 'p' };
   const mailbox = { address: 'marie@sonde.example', persona: { firstName: 'Marie', lastName: 'Dupont' }, smtp: login, imap: login };
   const message = { from: { name: 'Marie Dupont', address: 'marie@sonde.example' }, to: 'sc@brand.example', subject: 'Question', text: 'Bonjour', messageId: 'a1@sonde.example', date: new Date('2026-03-03T09:00:00Z') };
   const acceptedAt = new Date('2026-03-03T09:00:01Z');
