@@ -10,12 +10,13 @@ import type { Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './logger.ts';
+import { checkStoredSecrets } from './flow/mailbox-logins.ts';
 import { setHostPolicy } from './mail/host-guard.ts';
 import { buildProcessors, type BuiltProcessors } from './queue/processors.ts';
 import { closeQueues, createQueues, redisConnection, requestSync, type Queues } from './queue/queues.ts';
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
 import { startWorkers, type Workers } from './queue/worker.ts';
-import { createSecretBox, resolveSecretKey } from './secrets.ts';
+import { SecretKeyMismatchError, createSecretBox, resolveSecretKey } from './secrets.ts';
 
 export interface Service {
   /** Where the API listens, when this process runs it. */
@@ -39,6 +40,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
   const secretBox = createSecretBox(resolveSecretKey(config, logger));
   const pool = createPool(config.databaseUrl);
+  const secrets = await checkStoredSecrets(pool, secretBox);
+  if (secrets instanceof SecretKeyMismatchError) {
+    logger.error({ variable: 'SONDE_SECRET_KEY', keyId: secretBox.keyId }, `SONDE_SECRET_KEY: ${secrets.message}`);
+  }
   const producer = redisConnection(config.redisUrl, 'producer');
   const workerRedis = redisConnection(config.redisUrl, 'worker');
   const queues = createQueues(producer, config.queuePrefix);

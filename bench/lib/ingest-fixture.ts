@@ -5,11 +5,11 @@
  * (connection cache, secret box, silent logger). Brands, mailboxes and probes go in
  * through the repositories, as the API would put them.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { insertBrand } from '../../src/db/brands.repo.ts';
 import { insertCampaign } from '../../src/db/campaigns.repo.ts';
-import { insertMailbox } from '../../src/db/mailboxes.repo.ts';
+import { insertMailbox, mailboxPasswordContext } from '../../src/db/mailboxes.repo.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, withTransaction, type Pool } from '../../src/db/pool.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
@@ -116,11 +116,13 @@ export async function openIngestBench(): Promise<IngestBench> {
       },
       async createMailbox(label, persona) {
         const user = await dovecot.createUser('bench');
+        const id = randomUUID();
         const mailbox = await insertMailbox(pool, {
+          id,
           label,
           address: user.address,
           persona: { firstName: persona.firstName, lastName: persona.lastName, gender: 'female' },
-          imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, sealedPassword: secretBox.seal(user.password) },
+          imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, sealedPassword: secretBox.seal(user.password, mailboxPasswordContext(id, 'imap')) },
         });
         return { mailboxId: mailbox.id, user };
       },

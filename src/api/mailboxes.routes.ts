@@ -3,6 +3,7 @@
  * the database, and absent from every response schema, which is also the filter
  * that keeps them from leaking.
  */
+import { randomUUID } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
@@ -10,6 +11,7 @@ import {
   findMailbox,
   insertMailbox,
   listMailboxes,
+  mailboxPasswordContext,
   updateMailbox,
 } from '../db/mailboxes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
@@ -134,9 +136,10 @@ export interface MailboxesRouteOptions {
 
 export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> = async (app, { pool, secretBox, requestSync }) => {
 
-  const sealServer = <T extends { password?: string | undefined }>(server: T) => {
+  // each password is sealed for its row and column: a sealed value copied elsewhere does not open
+  const sealServer = <T extends { password?: string | undefined }>(server: T, mailboxId: string, edge: 'imap' | 'smtp') => {
     const { password, ...rest } = server;
-    return { ...rest, sealedPassword: password === undefined ? undefined : secretBox.seal(password) };
+    return { ...rest, sealedPassword: password === undefined ? undefined : secretBox.seal(password, mailboxPasswordContext(mailboxId, edge)) };
   };
 
   app.get('/mailboxes', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Mailbox')), ...commonErrors } } }, async (request) =>
@@ -149,10 +152,11 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
     async (request, reply) => {
       const body = request.body;
       await checkHosts(body);
-      const imap = sealServer(body.imap) as SealedServerLogin;
-      const smtp = body.smtp ? (sealServer(body.smtp) as SealedServerLogin) : null;
+      const id = randomUUID();
+      const imap = sealServer(body.imap, id, 'imap') as SealedServerLogin;
+      const smtp = body.smtp ? (sealServer(body.smtp, id, 'smtp') as SealedServerLogin) : null;
       const mailbox = await withTransaction(pool, (tx) =>
-        insertMailbox(tx, { ...body, persona: { ...body.persona, gender: body.persona.gender ?? null }, imap, smtp }),
+        insertMailbox(tx, { ...body, id, persona: { ...body.persona, gender: body.persona.gender ?? null }, imap, smtp }),
       );
       return reply.code(201).send(mailbox);
     },
@@ -175,8 +179,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
       }
       const patch = {
         ...body,
-        imap: body.imap && sealServer(body.imap),
-        smtp: body.smtp === null ? null : body.smtp && sealServer(body.smtp),
+        imap: body.imap && sealServer(body.imap, request.params.id, 'imap'),
+        smtp: body.smtp === null ? null : body.smtp && sealServer(body.smtp, request.params.id, 'smtp'),
       };
       const updated = await withTransaction(pool, (tx) => updateMailbox(tx, request.params.id, patch));
       return found(updated, 'mailbox', request.params.id);

@@ -55,6 +55,8 @@ export interface Mailbox {
 }
 
 export interface MailboxInput {
+  /** Chosen by the caller when its passwords are sealed for this row (`mailboxPasswordContext`). */
+  id?: string | undefined;
   label: string;
   address: string;
   persona: Persona;
@@ -76,6 +78,29 @@ export interface MailboxPatch {
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
   enabled?: boolean | undefined;
+}
+
+/** The place a mailbox's password is sealed for (GCM additional data): its row and column. */
+export function mailboxPasswordContext(mailboxId: string, edge: 'imap' | 'smtp'): string {
+  return `mailboxes:${mailboxId}:${edge}_password`;
+}
+
+/** Every sealed password, locked for update: what a key rotation re-seals. */
+export async function lockSealedPasswords(db: Queryable): Promise<Array<{ id: string; imap: string; smtp: string | null }>> {
+  const { rows } = await db.query<{ id: string; imap_password_enc: string; smtp_password_enc: string | null }>(
+    'select id, imap_password_enc, smtp_password_enc from mailboxes order by id for update',
+  );
+  return rows.map((r) => ({ id: r.id, imap: r.imap_password_enc, smtp: r.smtp_password_enc }));
+}
+
+export async function updateSealedPasswords(db: Queryable, id: string, sealed: { imap: string; smtp: string | null }): Promise<void> {
+  await db.query('update mailboxes set imap_password_enc = $2, smtp_password_enc = $3 where id = $1', [id, sealed.imap, sealed.smtp]);
+}
+
+/** One sealed password, to check at start that this key opens the stored secrets; null when none is stored. */
+export async function findOneSealedPassword(db: Queryable): Promise<{ id: string; sealed: string } | null> {
+  const { rows } = await db.query<{ id: string; imap_password_enc: string }>('select id, imap_password_enc from mailboxes order by updated_at desc limit 1');
+  return rows[0] ? { id: rows[0].id, sealed: rows[0].imap_password_enc } : null;
 }
 
 /** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
@@ -178,11 +203,11 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
     [input.persona.firstName, input.persona.lastName, input.persona.gender ?? null],
   );
   const { rows } = await db.query<{ id: string }>(
-    `insert into mailboxes (label, address, persona_id, imap_host, imap_port, imap_secure, imap_user, imap_password_enc,
+    `insert into mailboxes (id, label, address, persona_id, imap_host, imap_port, imap_secure, imap_user, imap_password_enc,
                             smtp_host, smtp_port, smtp_secure, smtp_user, smtp_password_enc,
                             poll_interval_seconds, extra_folders, probe_address_pattern, enabled,
                             imap_allow_plaintext, smtp_allow_plaintext)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, 60), $15, $16, coalesce($17, true), $18, $19)
+     values (coalesce($20::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, 60), $15, $16, coalesce($17, true), $18, $19)
      returning id`,
     [
       input.label,
@@ -204,6 +229,7 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
       input.enabled ?? null,
       input.imap.allowPlaintext ?? false,
       input.smtp?.allowPlaintext ?? false,
+      input.id ?? null,
     ],
   );
   return (await findMailbox(db, rows[0]!.id))!;

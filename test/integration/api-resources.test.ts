@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailboxPasswordContext } from '../../src/db/mailboxes.repo.ts';
+import { openMailboxLogins } from '../../src/flow/mailbox-logins.ts';
+import { SecretBindingError } from '../../src/secrets.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 
 let t: TestContext;
@@ -310,9 +313,21 @@ describe('mailbox secrets', () => {
     const row = rows[0];
     expect(row.json).not.toContain('a-New-Password-789');
     expect(row.json).not.toContain('smtp-Secret-456!');
-    expect(row.imap_password_enc).toMatch(/^v1:/);
-    expect(t.secretBox.open(row.imap_password_enc)).toBe('a-New-Password-789');
-    expect(t.secretBox.open(row.smtp_password_enc)).toBe('smtp-Secret-456!');
+    expect(row.imap_password_enc).toMatch(new RegExp(`^v2:${t.secretBox.keyId}:`));
+    expect(t.secretBox.open(row.imap_password_enc, mailboxPasswordContext(created.id, 'imap'))).toBe('a-New-Password-789');
+    expect(t.secretBox.open(row.smtp_password_enc, mailboxPasswordContext(created.id, 'smtp'))).toBe('smtp-Secret-456!');
+  });
+
+  it('binds each sealed password to its row and column: a value copied elsewhere does not open', async () => {
+    const victim = await create('/v1/mailboxes', mailboxBody('victim@example.test'));
+    const attacker = await create('/v1/mailboxes', mailboxBody('attacker@example.test'));
+    expect((await openMailboxLogins(t.db.pool, t.secretBox, victim.id))!.imap.password).toBe('imap-Secret-123!');
+    // someone with write access to the table moves the victim's sealed password onto their own row
+    await t.db.pool.query('update mailboxes set imap_password_enc = (select imap_password_enc from mailboxes where id = $1) where id = $2', [victim.id, attacker.id]);
+    await expect(openMailboxLogins(t.db.pool, t.secretBox, attacker.id)).rejects.toBeInstanceOf(SecretBindingError);
+    // and between the columns of one row
+    await t.db.pool.query('update mailboxes set smtp_password_enc = imap_password_enc where id = $1', [victim.id]);
+    await expect(openMailboxLogins(t.db.pool, t.secretBox, victim.id)).rejects.toThrow(/does not belong there/u);
   });
 
   it('exposes the sync state read-only', async () => {
