@@ -25,6 +25,7 @@ const EnvSchema = Type.Object({
   SONDE_MAX_MESSAGE_MB: Type.Number({ default: 25, exclusiveMinimum: 0 }),
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
+  SONDE_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   SONDE_ALLOW_PRIVATE_HOSTS: Type.Boolean({ default: false }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
@@ -46,7 +47,10 @@ export interface Config {
   pollIntervalSeconds: number;
   maxMessageBytes: number;
   workerConcurrency: number;
+  /** API requests a minute per client address, counted before authentication. */
   rateLimitPerMinute: number;
+  /** Failed authentications a minute per client address; then the address is refused until the minute ends. */
+  authFailuresPerMinute: number;
   closeAfterDays: number;
   /** Mailbox servers may be on loopback, private, link-local… addresses (a trusted internal network, tests, the demo). */
   allowPrivateHosts: boolean;
@@ -86,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: Math.round(parsed.SONDE_MAX_MESSAGE_MB * 1024 * 1024),
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: parsed.SONDE_AUTH_FAILURES_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
     allowPrivateHosts: parsed.SONDE_ALLOW_PRIVATE_HOSTS,
     logLevel: parsed.LOG_LEVEL,

@@ -73,6 +73,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
       adminKey: config.adminKey,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      authFailuresPerMinute: config.authFailuresPerMinute,
+      rateLimitPrefix: config.queuePrefix,
       requestSync: (mailboxId) => requestSync(queues, mailboxId),
       queues,
     });

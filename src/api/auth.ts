@@ -31,19 +31,28 @@ const RANK: Record<ApiRole, number> = { reader: 1, auditor: 2, admin: 3 };
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
-export function registerAuth(app: FastifyInstance, deps: { db: Queryable; adminKey: string | null }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  deps: { db: Queryable; adminKey: string | null; onFailure?: (request: FastifyRequest) => Promise<void> },
+): void {
   const adminHash = deps.adminKey ? sha256(deps.adminKey) : null;
   if (!app.hasRequestDecorator('caller')) app.decorateRequest('caller', null);
 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     const key = bearerKey(request);
-    if (!key) throw unauthorized('send an API key as "Authorization: Bearer <key>"');
+    if (!key) {
+      await deps.onFailure?.(request);
+      throw unauthorized('send an API key as "Authorization: Bearer <key>"');
+    }
     if (adminHash && timingSafeEqual(sha256(key), adminHash)) {
       request.caller = { keyId: null, role: 'admin', label: 'SONDE_ADMIN_KEY' };
     } else {
       const found = await findApiKeyBySecret(deps.db, key);
-      if (!found) throw unauthorized('this API key is unknown or revoked');
+      if (!found) {
+        await deps.onFailure?.(request);
+        throw unauthorized('this API key is unknown or revoked');
+      }
       request.caller = { keyId: found.id, role: found.role, label: found.label };
       void touchApiKey(deps.db, found.id).catch(() => {});
     }

@@ -244,7 +244,7 @@ describe('malformed requests', () => {
     expect(dup.json().errors[0].field).toBe('body/messageId');
   });
 
-  it('limits the requests of a key, with a 429 problem+json', async () => {
+  it('limits the requests of an address, with a 429 problem+json', async () => {
     const limited = await createTestContext({ rateLimitPerMinute: 3 });
     try {
       const statuses: number[] = [];
@@ -253,6 +253,9 @@ describe('malformed requests', () => {
       const res = await limited.app.inject({ url: '/v1/sectors', headers: limited.auth() });
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status: 429, title: 'Too Many Requests', detail: expect.stringMatching(/rate limit of 3/) });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      // counted before authentication: requests without a key use up the same budget
+      expect((await limited.app.inject({ url: '/v1/sectors' })).statusCode).toBe(429);
       // health is not counted
       expect((await limited.app.inject({ url: '/health' })).statusCode).not.toBe(429);
     } finally {
