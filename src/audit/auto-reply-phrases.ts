@@ -107,6 +107,11 @@ export const AUTO_REPLY_PHRASES: readonly Phrase[] = [
     'receipt',
     /\bnous (?:reviendrons|revenons) (?:tres )?(?:rapidement |au plus vite |prochainement |dans les meilleurs delais )?vers vous\b|\bun (?:conseiller|agent|membre de notre equipe) (?:vous repondra|reviendra vers vous|va vous repondre|prendra contact)\b|\bnous vous repondrons\b/,
   ),
+  phrase(
+    'phrase:fr:votre message nous est parvenu',
+    'receipt',
+    /\bvotre (?:demande|message|courriel|e-?mail|mail|requete) nous (?:est|a) (?:bien )?(?:parvenue?|ete transmise?)\b|\bnos (?:conseillers|conseilleres|equipes|experts|opticiens|agents|services) (?:vous )?(?:contacteront|recontacteront|repondront)\b/,
+  ),
   phrase('phrase:fr:nous accusons réception', 'receipt', /\bnous accusons (?:bonne )?reception\b/),
   phrase(
     'phrase:fr:numéro de dossier',
