@@ -151,6 +151,18 @@ describe('validation', () => {
     expect(res.json().detail).toContain('body/name is required');
   });
 
+  it('refuses a public mail domain as a sender domain with a 422 saying to give the full address', async () => {
+    const sector = await create('/v1/sectors', { name: 'Artisanat' });
+    for (const domain of ['gmail.com', 'orange.fr', 'hotmail.fr', 'yahoo.co.uk', 'laposte.net']) {
+      const res = await call('POST', '/v1/brands', { name: 'Atelier', sectorId: sector.id, senderDomains: ['atelier.fr', domain] });
+      expect(res.statusCode, domain).toBe(422);
+      expect(res.json().errors).toEqual([{ field: 'body/senderDomains/1', message: expect.stringMatching(/public mail domain.*contactAddresses/u) }]);
+    }
+    const brand = await create('/v1/brands', { name: 'Atelier', sectorId: sector.id, contactAddresses: ['atelier.boisdore@gmail.com'] });
+    expect((await call('PATCH', `/v1/brands/${brand.id}`, { senderDomains: ['free.fr'] })).statusCode).toBe(422);
+    expect((await call('PATCH', `/v1/brands/${brand.id}`, { senderDomains: ['boisdore.fr'] })).statusCode).toBe(200);
+  });
+
   it('refuses unknown fields rather than dropping them silently', async () => {
     const res = await call('POST', '/v1/sectors', { name: 'X', colour: 'red' });
     expect(res.statusCode).toBe(400);
