@@ -310,6 +310,24 @@ describe('authentication and roles', () => {
   });
 });
 
+describe('web-form campaigns', () => {
+  it('run once a probe is declared sent, and can be closed', async () => {
+    const sector = await create('/v1/sectors', { name: 'Assurance' });
+    const brand = await create('/v1/brands', { name: 'Assur Plus', sectorId: sector.id, senderDomains: ['assurplus.example'] });
+    const mailbox = await create('/v1/mailboxes', mailboxBody('formulaires@example.test'));
+    const campaign = await create('/v1/campaigns', { name: 'Formulaires de contact' });
+    expect(campaign.status).toBe('draft');
+    await create('/v1/probes', {
+      campaignId: campaign.id, brandId: brand.id, mailboxId: mailbox.id, channel: 'webform',
+      recipient: 'https://assurplus.example/contact', sentAt: new Date(Date.now() - 3600_000).toISOString(),
+    });
+    expect((await call('GET', `/v1/campaigns/${campaign.id}`)).json().status).toBe('running');
+    const closed = await call('POST', `/v1/campaigns/${campaign.id}/close`);
+    expect(closed.statusCode, closed.body).toBe(200);
+    expect(closed.json().status).toBe('closed');
+  });
+});
+
 describe('mailbox secrets', () => {
   it('stores passwords sealed and never returns them', async () => {
     const body = mailboxBody('secret.keeper@example.test');
