@@ -47,6 +47,12 @@ const ServerInput = Type.Object(
 );
 const ServerPatch = Type.Partial(ServerInput);
 const Server = Type.Object({ ...serverFields, allowPlaintext });
+/** SMTP may go without a login: a relay that trusts its network (user and password both absent). */
+const SmtpInput = Type.Object(
+  { ...ServerInput.properties, user: Type.Optional(serverFields.user), password: Type.Optional(ServerInput.properties.password) },
+  { additionalProperties: false, description: 'user and password together, or neither for a relay that takes mail without a login' },
+);
+const SmtpServer = Type.Object({ ...serverFields, user: Nullable(Type.String({ description: 'null: sent without a login' })), allowPlaintext });
 
 const editable = {
   label: Type.String({ minLength: 1, maxLength: 200 }),
@@ -79,7 +85,7 @@ export const Mailbox = Type.Object(
     personaId: Uuid,
     persona: Type.Object({ firstName: Type.String(), lastName: Type.String(), gender: Nullable(Type.String()) }),
     imap: Server,
-    smtp: Nullable(Server),
+    smtp: Nullable(SmtpServer),
     syncState: Type.Object({
       uidValidity: Nullable(Type.Number()),
       lastUid: Type.Number(),
@@ -105,7 +111,7 @@ const MailboxInput = Type.Object(
     address: editable.address,
     persona: Persona,
     imap: ServerInput,
-    smtp: Type.Optional(Nullable(ServerInput)),
+    smtp: Type.Optional(Nullable(SmtpInput)),
     pollIntervalSeconds: Type.Optional(editable.pollIntervalSeconds),
     extraFolders: Type.Optional(editable.extraFolders),
     probeAddressPattern: Type.Optional(editable.probeAddressPattern),
@@ -151,6 +157,7 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
     { config: { writeRole: 'admin' }, schema: { tags, body: MailboxInput, response: { 201: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request, reply) => {
       const body = request.body;
+      if (body.smtp) refuseHalfLogin(body.smtp);
       await checkHosts(body);
       const id = randomUUID();
       const imap = sealServer(body.imap, id, 'imap') as SealedServerLogin;
@@ -173,8 +180,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
       const body: Static<typeof MailboxPatch> = request.body;
       await checkHosts(body);
       if (body.smtp && !(await hasSmtp(request.params.id)) && !isCompleteServer(body.smtp)) {
-        throw new ApiProblem(400, 'Bad Request', 'this mailbox has no SMTP settings yet: give host, port, secure, user and password together', {
-          errors: [{ field: 'body/smtp', message: 'needs host, port, secure, user and password' }],
+        throw new ApiProblem(400, 'Bad Request', 'this mailbox has no SMTP settings yet: give host, port and secure (and user and password, unless the relay takes mail without a login)', {
+          errors: [{ field: 'body/smtp', message: 'needs host, port and secure, with user and password together or neither' }],
         });
       }
       const patch = {
@@ -241,5 +248,13 @@ async function checkHosts(body: { imap?: { host?: string | undefined } | undefin
 }
 
 function isCompleteServer(server: Partial<Static<typeof ServerInput>>): boolean {
-  return Boolean(server.host && server.port && server.secure !== undefined && server.user && server.password);
+  return Boolean(server.host && server.port && server.secure !== undefined && Boolean(server.user) === Boolean(server.password));
+}
+
+function refuseHalfLogin(smtp: { user?: string | undefined; password?: string | undefined }): void {
+  if (Boolean(smtp.user) === Boolean(smtp.password)) return;
+  const missing = smtp.user ? 'password' : 'user';
+  throw new ApiProblem(400, 'Bad Request', `body/smtp/${missing} is required with body/smtp/${missing === 'user' ? 'password' : 'user'}; give both, or neither for a relay without login`, {
+    errors: [{ field: `body/smtp/${missing}`, message: 'user and password go together' }],
+  });
 }

@@ -215,7 +215,7 @@ export async function loadPlanInputs(db: Queryable, campaignId: string): Promise
     smtp_configured: boolean;
   }>(
     `select m.id, m.label, m.address, m.persona_id, p.first_name, p.last_name, m.probe_address_pattern,
-            (m.smtp_host is not null and m.smtp_port is not null and m.smtp_user is not null and m.smtp_password_enc is not null) as smtp_configured
+            (m.smtp_host is not null and m.smtp_port is not null) as smtp_configured
        from mailboxes m join personas p on p.id = m.persona_id join campaign_mailboxes cm on cm.mailbox_id = m.id
       where cm.campaign_id = $1 order by m.id`,
     [campaignId],

@@ -42,7 +42,8 @@ export interface Mailbox {
   persona: Persona;
   /** The server logins without their passwords: what the API shows. */
   imap: Omit<ServerLogin, 'password'>;
-  smtp: Omit<ServerLogin, 'password'> | null;
+  /** `user` null: a relay that takes mail without a login. */
+  smtp: (Omit<ServerLogin, 'password' | 'user'> & { user: string | null }) | null;
   pollIntervalSeconds: number;
   extraFolders: string[];
   probeAddressPattern: string | null;
@@ -175,7 +176,7 @@ function toMailbox(row: MailboxRow): Mailbox {
     persona: { firstName: row.first_name, lastName: row.last_name, gender: row.gender },
     imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, allowPlaintext: row.imap_allow_plaintext, user: row.imap_user },
     smtp:
-      row.smtp_host && row.smtp_port && row.smtp_user !== null
+      row.smtp_host && row.smtp_port
         ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, allowPlaintext: row.smtp_allow_plaintext, user: row.smtp_user }
         : null,
     pollIntervalSeconds: row.poll_interval_seconds,
@@ -221,8 +222,8 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
       input.smtp?.host ?? null,
       input.smtp?.port ?? null,
       input.smtp?.secure ?? true,
-      input.smtp?.user ?? null,
-      input.smtp?.sealedPassword ?? null,
+      input.smtp?.user || null,
+      input.smtp?.sealedPassword || null,
       input.pollIntervalSeconds ?? null,
       input.extraFolders ?? [],
       input.probeAddressPattern ?? null,
@@ -262,7 +263,8 @@ export async function findMailboxCredentials(db: Queryable, id: string): Promise
   return {
     mailbox: box,
     imap: { ...box.imap, sealedPassword: row.imap_password_enc },
-    smtp: box.smtp && row.smtp_password_enc !== null ? { ...box.smtp, sealedPassword: row.smtp_password_enc } : null,
+    // no login (a relay that trusts its network): user and password empty
+    smtp: box.smtp ? { ...box.smtp, user: box.smtp.user ?? '', sealedPassword: row.smtp_password_enc ?? '' } : null,
   };
 }
 

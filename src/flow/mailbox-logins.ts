@@ -28,7 +28,8 @@ export async function openMailboxLogins(db: Queryable, secretBox: SecretBox, mai
   if (!credentials) return null;
   const open = ({ sealedPassword, ...login }: { sealedPassword: string } & Omit<ServerLogin, 'password'>, edge: 'imap' | 'smtp'): ServerLogin => ({
     ...login,
-    password: secretBox.open(sealedPassword, mailboxPasswordContext(mailboxId, edge)),
+    // an SMTP relay without a login has no password to open
+    password: sealedPassword === '' ? '' : secretBox.open(sealedPassword, mailboxPasswordContext(mailboxId, edge)),
   });
   return { mailbox: credentials.mailbox, imap: open(credentials.imap, 'imap'), smtp: credentials.smtp ? open(credentials.smtp, 'smtp') : null };
 }

@@ -310,6 +310,19 @@ describe('authentication and roles', () => {
   });
 });
 
+describe('SMTP relays without a login', () => {
+  it('accept SMTP settings without user and password, and the send uses no login', async () => {
+    const body = { ...mailboxBody('relais@example.test'), smtp: { host: 'relay.example.test', port: 25, secure: false } };
+    const created = await create('/v1/mailboxes', body);
+    expect(created.smtp).toMatchObject({ host: 'relay.example.test', port: 25, user: null });
+    const logins = (await openMailboxLogins(t.db.pool, t.secretBox, created.id))!;
+    expect(logins.smtp).toMatchObject({ host: 'relay.example.test', user: '', password: '' });
+    const half = await call('POST', '/v1/mailboxes', { ...mailboxBody('moitie@example.test'), smtp: { host: 'relay.example.test', port: 25, secure: false, user: 'x' } });
+    expect(half.statusCode).toBe(400);
+    expect(half.json().errors[0].field).toBe('body/smtp/password');
+  });
+});
+
 describe('web-form campaigns', () => {
   it('run once a probe is declared sent, and can be closed', async () => {
     const sector = await create('/v1/sectors', { name: 'Assurance' });
