@@ -258,6 +258,17 @@ export async function markCampaignPlanned(db: Queryable, campaignId: string, at:
 // ---------------------------------------------------------------- status
 
 /** Compare-and-set: moves the campaign to `to` only from one of `from`; false when it was elsewhere. */
+/** Whether the worker planned the campaign's probes already (a campaign is planned once), and whether it has a sent probe. */
+export async function campaignPlanState(db: Queryable, campaignId: string): Promise<{ planned: boolean; sentProbes: boolean }> {
+  const { rows } = await db.query<{ planned: boolean; sent_probes: boolean }>(
+    `select c.planned_at is not null as planned,
+            exists (select 1 from probes p where p.campaign_id = c.id and p.status = 'sent') as sent_probes
+       from campaigns c where c.id = $1`,
+    [campaignId],
+  );
+  return { planned: rows[0]?.planned ?? false, sentProbes: rows[0]?.sent_probes ?? false };
+}
+
 export async function transitionCampaign(db: Queryable, campaignId: string, from: readonly CampaignStatus[], to: CampaignStatus): Promise<boolean> {
   const result = await db.query(
     `update campaigns set status = $3, updated_at = now() where id = $1 and status = any($2::text[])`,
