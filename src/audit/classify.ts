@@ -4,6 +4,7 @@ import { isClosingFormula } from './signature.ts';
 import {
   AUTO_REPLY_PHRASES,
   AUTO_REPLY_SUBJECT,
+  CHALLENGE_PHRASES,
   DELIVERY_FAILURE_PHRASES,
   findPhrases,
   normaliseForMatching,
@@ -29,7 +30,8 @@ import {
  *   was displayed, not a receipt by the customer service, so it must not set the
  *   acknowledgement delay) and abuse feedback reports (`message/feedback-report`: a mailbox
  *   provider reporting the probe as spam) — both worth a person's look, neither a reply —
- *   and messages with no new text at all.
+ *   challenge-response anti-spam notices (the probe held until someone proves to be a
+ *   person), and messages with no new text at all.
  * - `answer`: everything else: a person wrote it.
  *
  * The brand's sender domains, when given, only add evidence (`sender:brand-domain`): they
@@ -71,6 +73,9 @@ function classifyByContent(msg: ParsedMessage): Classification {
   const split = splitReply(msg.text);
   const newText = normaliseForMatching([split.replyText, split.signature ?? ''].join('\n'));
   const automatic = automationSignals(msg);
+  // a challenge-response anti-spam notice holds the probe for a person to release: worth a look, not a reply
+  const challenge = findPhrases(normaliseForMatching(`${msg.subject}\n${newText}`), CHALLENGE_PHRASES);
+  if (challenge.length > 0) return { kind: 'unknown', signals: [...new Set([...challenge.map((p) => p.signal), ...automatic])] };
   if (automatic.length > 0) {
     const failure = findPhrases(normaliseForMatching(`${msg.subject}\n${newText}`), DELIVERY_FAILURE_PHRASES);
     if (failure.length > 0) return { kind: 'bounce', signals: [...automatic, ...failure.map((p) => p.signal)] };
