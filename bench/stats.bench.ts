@@ -8,7 +8,9 @@
  * - everything grouped by sector,
  * - the weekly series: everything by sector with each sector's series week by week, and the
  *   single series of everything by week,
- * - a campaign's ranking.
+ * - a campaign's ranking,
+ * - the dashboard's campaign page (signed in with a session cookie): headline figures, the
+ *   three charts drawn on the server, the ranking by sector.
  * Before timing, the percentiles the API computes are checked against PostgreSQL's own
  * `percentile_cont` over the raw outcomes. Prints a table, then one JSON line, last.
  */
@@ -59,9 +61,25 @@ const app = await buildApp({
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 const headers = { authorization: `Bearer ${adminKey}` };
 
+/** The dashboard's session: the sign-in form's CSRF cookie and token, then the session cookie. */
+async function dashboardCookie(): Promise<string> {
+  const form = await fetch(`${base}/login`);
+  const csrfCookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const signIn = await fetch(`${base}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: csrfCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: token, key: adminKey }).toString(),
+  });
+  if (signIn.status !== 303) throw new Error(`dashboard sign-in: HTTP ${signIn.status}`);
+  return signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+}
+const dashboardHeaders = { cookie: await dashboardCookie() };
+
 async function timed(path: string): Promise<number> {
   const started = performance.now();
-  const res = await fetch(`${base}${path}`, { headers });
+  const res = await fetch(`${base}${path}`, { headers: path.startsWith('/v1/') ? headers : dashboardHeaders });
   await res.arrayBuffer();
   const ms = performance.now() - started;
   if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
@@ -75,6 +93,7 @@ const cases = [
   { name: 'weekly series by sector', path: () => '/v1/stats?groupBy=sector&series=week' },
   { name: 'everything by week', path: () => '/v1/stats?groupBy=week' },
   { name: 'campaign ranking', path: (round: number) => `/v1/campaigns/${campaign(round)}/ranking` },
+  { name: 'dashboard campaign page', path: (round: number) => `/campaigns/${campaign(round)}` },
 ] as const;
 
 for (let round = 0; round < 5; round++) for (const c of cases) await timed(c.path(round));
@@ -111,6 +130,8 @@ console.log(
     weeklyP95Ms: figure('weekly series by sector', 0.95),
     allByWeekP95Ms: figure('everything by week', 0.95),
     rankingP95Ms: figure('campaign ranking', 0.95),
+    dashboardCampaignP50Ms: figure('dashboard campaign page', 0.5),
+    dashboardCampaignP95Ms: figure('dashboard campaign page', 0.95),
     rssMb,
     exactPercentiles: exact,
   }),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure everything the tests need is there before they run: PostgreSQL and
-# Redis listening (started when they are local and down), and the Dovecot
-# binaries the integration tests start their own IMAP server with.
+# Redis listening (started when they are local and down), the Dovecot binaries
+# the integration tests start their own IMAP server with, and Chromium and
+# pdftotext for the reports.
 # Idempotent and silent when all is fine; one line on stderr for what it does or
 # why it gives up.
 set -euo pipefail
@@ -103,6 +104,27 @@ install_dovecot() {
   [[ $was_running == yes ]] || stop_system_dovecot
 }
 
+# Chromium renders the PDF reports and drives the browser tests; pdftotext (poppler-utils)
+# reads the PDFs back. Debian's own packages: nothing is downloaded by npm.
+install_packages() {
+  local apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o Dpkg::Use-Pty=0)
+  local install=("${apt[@]}" install -y --no-install-recommends "$@")
+  say "installing Debian's $* for the reports and browser tests"
+  if ! "${install[@]}" >/tmp/sonde-test-services-apt.log 2>&1; then
+    "${apt[@]}" update >>/tmp/sonde-test-services-apt.log 2>&1 &&
+      "${install[@]}" >>/tmp/sonde-test-services-apt.log 2>&1 ||
+      die "apt-get install $* failed (see /tmp/sonde-test-services-apt.log)"
+  fi
+}
+
+ensure_report_tools() {
+  local missing=()
+  [[ -x ${SONDE_CHROMIUM_PATH:-/usr/bin/chromium} ]] || missing+=(chromium)
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)
+  [[ ${#missing[@]} -eq 0 ]] || install_packages "${missing[@]}"
+}
+
 ensure_service PostgreSQL "${DATABASE_URL:-}" 5432 start_postgresql
 ensure_service Redis "${REDIS_URL:-}" 6379 start_redis
 have_dovecot || install_dovecot
+ensure_report_tools

@@ -14,6 +14,7 @@ import { rotateStoredSecrets } from './flow/mailbox-logins.ts';
 import { SecretKeyConfigError, SecretKeyMismatchError, createSecretBox, decodeKey, resolveSecretKey } from './secrets.ts';
 import { analyseFile, type AnalyseOptions } from './cli-analyse.ts';
 import { demoCommand, parseBrandCount, parsePort, type DemoCommandOptions } from './demo/demo-command.ts';
+import { ReportCommandError, writeReport, type ReportCommandOptions } from './cli-report.ts';
 
 function setup(): { config: Config; logger: Logger } {
   const config = loadConfig();
@@ -76,6 +77,20 @@ program
   .option('--keep', 'keep the service running after the table, until Ctrl-C')
   .action(async (options: DemoCommandOptions) => demoCommand(setup().config, options));
 
+program
+  .command('report')
+  .description("write a campaign's report, or one brand's evidence pack, as PDF (default) or HTML")
+  .argument('<campaignId>', 'the campaign')
+  .option('--brand <brandId>', "only this brand's evidence pack")
+  .addOption(new Option('--format <format>', 'pdf or html (default: pdf, or html for an --out ending in .html)').choices(['pdf', 'html']))
+  .option('--out <file>', 'where to write it (default: report-<campaign>.pdf in the current folder)')
+  .addOption(new Option('--lang <lang>', "fr or en (default: the scenarios' language, French first)").choices(['fr', 'en']))
+  .action(async (campaignId: string, options: ReportCommandOptions) => {
+    const { path, report } = await writeReport(setup().config, campaignId, options);
+    process.stdout.write(`${path}\n`);
+    process.stderr.write(`wrote ${report.title} (${report.format}${report.pages === null ? '' : `, ${report.pages} pages`})\n`);
+  });
+
 const keys = program.command('keys').description('API keys');
 keys
   .command('create')
@@ -123,7 +138,13 @@ export async function run(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DependencyError || err instanceof SecretKeyConfigError || err instanceof SecretKeyMismatchError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof DependencyError ||
+      err instanceof ReportCommandError ||
+      err instanceof SecretKeyConfigError ||
+      err instanceof SecretKeyMismatchError
+    ) {
       process.stderr.write(`sonde: ${err.message}\n`);
       process.exit(1);
     }

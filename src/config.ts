@@ -28,6 +28,10 @@ const EnvSchema = Type.Object({
   SONDE_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
   SONDE_ALLOW_PRIVATE_HOSTS: Type.Boolean({ default: false }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
+  SONDE_TRUST_PROXY: Type.Boolean({ default: false }),
+  SONDE_SESSION_HOURS: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
+  SONDE_CHROMIUM_PATH: Type.String({ default: '/usr/bin/chromium', minLength: 1 }),
+  SONDE_DKIM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
 type Env = Static<typeof EnvSchema>;
@@ -54,6 +58,14 @@ export interface Config {
   closeAfterDays: number;
   /** Mailbox servers may be on loopback, private, link-local… addresses (a trusted internal network, tests, the demo). */
   allowPrivateHosts: boolean;
+  /** Trust `X-Forwarded-Proto` from a TLS-terminating proxy: the dashboard's cookies are then `Secure` behind it. */
+  trustProxy: boolean;
+  /** How long a dashboard sign-in lasts. */
+  sessionHours: number;
+  /** The Chromium that renders PDF reports (Debian's `chromium` package). */
+  chromiumPath: string;
+  /** Bound of each DKIM DNS lookup, when a reply is analysed. */
+  dkimTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -93,6 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailuresPerMinute: parsed.SONDE_AUTH_FAILURES_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
     allowPrivateHosts: parsed.SONDE_ALLOW_PRIVATE_HOSTS,
+    trustProxy: parsed.SONDE_TRUST_PROXY,
+    sessionHours: parsed.SONDE_SESSION_HOURS,
+    chromiumPath: parsed.SONDE_CHROMIUM_PATH,
+    dkimTimeoutMs: parsed.SONDE_DKIM_TIMEOUT_MS,
     logLevel: parsed.LOG_LEVEL,
   };
 }

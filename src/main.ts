@@ -17,6 +17,7 @@ import { closeQueues, createQueues, redisConnection, requestSync, type Queues } 
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
 import { startWorkers, type Workers } from './queue/worker.ts';
 import { SecretKeyMismatchError, createSecretBox, resolveSecretKey } from './secrets.ts';
+import { closePdfRenderers, sharedPdfRenderer } from './web/pdf.ts';
 
 export interface Service {
   /** Where the API listens, when this process runs it. */
@@ -38,7 +39,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   setHostPolicy({ allowPrivateHosts: config.allowPrivateHosts });
   if (config.allowPrivateHosts) logger.warn('SONDE_ALLOW_PRIVATE_HOSTS=true: mailbox servers may be on loopback and private networks');
 
-  const secretBox = createSecretBox(resolveSecretKey(config, logger));
+  const secretKey = resolveSecretKey(config, logger);
+  const secretBox = createSecretBox(secretKey);
   const pool = createPool(config.databaseUrl);
   const secrets = await checkStoredSecrets(pool, secretBox);
   if (secrets instanceof SecretKeyMismatchError) {
@@ -77,6 +79,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       rateLimitPrefix: config.queuePrefix,
       requestSync: (mailboxId) => requestSync(queues, mailboxId),
       queues,
+      dashboard: { secretKey, trustProxy: config.trustProxy, sessionHours: config.sessionHours },
+      pdfRenderer: sharedPdfRenderer(config.chromiumPath),
     });
     url = await app.listen({ port: config.port, host: config.host });
     logger.info({ url, docs: `${url}/docs` }, 'API listening');
@@ -98,6 +102,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       await closeQueues(queues);
       producer.disconnect();
       workerRedis.disconnect();
+      await closePdfRenderers();
       await pool.end();
     },
   };

@@ -30,6 +30,9 @@ import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
+import { reportRoutes } from './report.routes.ts';
+import type { PdfRenderer } from '../web/pdf.ts';
 
 /** What the routes may call; the queue side is optional so an API-only test needs no Redis. */
 export interface AppDeps {
@@ -48,6 +51,10 @@ export interface AppDeps {
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
+  /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
+  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey' | 'pdfRenderer'>;
+  /** Renders PDF reports; the process's shared Chromium renderer when absent. */
+  pdfRenderer?: PdfRenderer;
 }
 
 export type App = FastifyInstance;
@@ -101,8 +108,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { pool: deps.pool });
       await v1.register(rankingRoutes, { pool: deps.pool });
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
+      await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
     },
     { prefix: '/v1' },
   );
+  // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
+  await app.register(dashboardPlugin, { deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, ...deps.dashboard } });
   return app;
 }

@@ -3,10 +3,10 @@
  * runs campaigns, probes, review and evaluations, `reader` only reads. A route
  * states the role its writes need with `config: { writeRole }`; reads need `reader`.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { findApiKeyBySecret, touchApiKey, type ApiRole } from '../db/api-keys.repo.ts';
+import type { ApiRole } from '../db/api-keys.repo.ts';
 import type { Queryable } from '../db/pool.ts';
+import { createKeyIdentifier } from '../flow/identify-key.ts';
 import { ApiProblem } from './problem.ts';
 
 export interface Caller {
@@ -29,13 +29,11 @@ declare module 'fastify' {
 
 const RANK: Record<ApiRole, number> = { reader: 1, auditor: 2, admin: 3 };
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
-
 export function registerAuth(
   app: FastifyInstance,
   deps: { db: Queryable; adminKey: string | null; onFailure?: (request: FastifyRequest) => Promise<void> },
 ): void {
-  const adminHash = deps.adminKey ? sha256(deps.adminKey) : null;
+  const identify = createKeyIdentifier(deps);
   if (!app.hasRequestDecorator('caller')) app.decorateRequest('caller', null);
 
   app.addHook('onRequest', async (request) => {
@@ -45,16 +43,10 @@ export function registerAuth(
       await deps.onFailure?.(request);
       throw unauthorized('send an API key as "Authorization: Bearer <key>"');
     }
-    if (adminHash && timingSafeEqual(sha256(key), adminHash)) {
-      request.caller = { keyId: null, role: 'admin', label: 'SONDE_ADMIN_KEY' };
-    } else {
-      const found = await findApiKeyBySecret(deps.db, key);
-      if (!found) {
-        await deps.onFailure?.(request);
-        throw unauthorized('this API key is unknown or revoked');
-      }
-      request.caller = { keyId: found.id, role: found.role, label: found.label };
-      void touchApiKey(deps.db, found.id).catch(() => {});
+    request.caller = await identify(key);
+    if (!request.caller) {
+      await deps.onFailure?.(request);
+      throw unauthorized('this API key is unknown or revoked');
     }
     const needed = config.role ?? (isRead(request.method) ? 'reader' : (config.writeRole ?? 'admin'));
     if (RANK[request.caller.role] < RANK[needed]) {

@@ -5,8 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findMessage, listMessages, type MessageKind } from '../db/messages.repo.ts';
-import { findProbe } from '../db/probes.repo.ts';
-import { assignMessage } from '../flow/assign-message.ts';
+import { assignMessage, checkAssignment } from '../flow/assign-message.ts';
 import { found, unprocessable } from './problem.ts';
 import { Kind, presentMessage } from './message-schema.ts';
 import { IdParams, Nullable, Page, PageQuery, Uuid, commonErrors } from './schemas.ts';
@@ -69,14 +68,12 @@ export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = a
     async (request) => {
       const message = found(await findMessage(db, request.params.id), 'message', request.params.id);
       const { probeId, kind } = request.body;
-      if (probeId) {
-        const probe = await findProbe(db, probeId);
-        if (!probe) throw unprocessable(`probeId ${probeId} does not exist`, [{ field: 'body/probeId', message: 'no probe has this id' }]);
-        if (probe.mailboxId !== message.mailboxId) {
-          throw unprocessable('the probe was sent from another mailbox than the one this message was found in', [
-            { field: 'body/probeId', message: 'must be a probe of the message\'s mailbox' },
-          ]);
-        }
+      const refusal = await checkAssignment(db, message, probeId);
+      if (refusal === 'no-such-probe') throw unprocessable(`probeId ${probeId} does not exist`, [{ field: 'body/probeId', message: 'no probe has this id' }]);
+      if (refusal === 'other-mailbox') {
+        throw unprocessable('the probe was sent from another mailbox than the one this message was found in', [
+          { field: 'body/probeId', message: 'must be a probe of the message\'s mailbox' },
+        ]);
       }
       await assignMessage(db, { messageId: message.id, probeId, kind: kind as MessageKind | undefined, by: request.caller?.label ?? 'unknown' });
       return presentMessage((await findMessage(db, message.id))!);

@@ -6,11 +6,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { roundHours } from '../audit/timing.ts';
-import { CRITERIA, CRITERION_MAX, type CriterionId } from '../audit/score.ts';
-import { withTransaction } from '../db/pool.ts';
+import { CRITERIA, CRITERION_MAX } from '../audit/score.ts';
 import { findMessage } from '../db/messages.repo.ts';
-import { findLatestAnalysis, findReply, listEvaluations, replaceEvaluations } from '../db/reply-views.repo.ts';
-import { refreshReplyScore, scoreOfReply } from '../flow/score-reply.ts';
+import { findLatestAnalysis, findReply, listEvaluations } from '../db/reply-views.repo.ts';
+import { evaluateReply, type CriterionOverrides } from '../flow/evaluate-reply.ts';
+import { scoreOfReply } from '../flow/score-reply.ts';
 import { presentMessage } from './message-schema.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
@@ -101,16 +101,7 @@ export const repliesRoutes: FastifyPluginAsyncTypebox<RepliesRouteOptions> = asy
     async (request) => {
       const id = request.params.id;
       found(await findReply(db, id), 'reply', id);
-      const criteria = Object.entries(request.body.criteria) as [CriterionId, { value: number; comment: string }][];
-      await withTransaction(db, async (tx) => {
-        await replaceEvaluations(
-          tx,
-          id,
-          criteria.map(([criterion, o]) => ({ criterion, value: o.value, comment: o.comment })),
-          request.caller?.label ?? 'unknown',
-        );
-        await refreshReplyScore(tx, id);
-      });
+      await evaluateReply(db, id, request.body.criteria as CriterionOverrides, request.caller?.label ?? 'unknown');
       return present(id);
     },
   );

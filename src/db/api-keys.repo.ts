@@ -74,3 +74,9 @@ export async function revokeApiKey(db: Queryable, id: string): Promise<boolean> 
   const result = await db.query('update api_keys set revoked_at = now() where id = $1 and revoked_at is null', [id]);
   return (result.rowCount ?? 0) > 0;
 }
+
+/** A key that is still valid, by its id: what a dashboard session checks on every request. */
+export async function findActiveApiKey(db: Queryable, id: string): Promise<ApiKey | null> {
+  const { rows } = await db.query<ApiKeyRow>('select * from api_keys where id = $1 and revoked_at is null', [id]);
+  return rows[0] ? toApiKey(rows[0]) : null;
+}

@@ -5,7 +5,7 @@
  * filed now.
  */
 import type { Pool } from './pool.ts';
-import { computeStats, type StatsMetrics } from './stats.repo.ts';
+import { computeStats, type StatsFilter, type StatsMetrics } from './stats.repo.ts';
 
 export interface RankedBrand {
   /** 1 for the best note; brands whose notes (to two decimals) are equal share a rank; null without a note. */
@@ -28,14 +28,15 @@ export interface CampaignRanking {
   sectors: SectorRanking[];
 }
 
-export async function computeRanking(db: Pool, campaignId: string): Promise<CampaignRanking | null> {
+/** `narrow` limits the figures to a sector, a brand or a period of the campaign (the dashboard's filters). */
+export async function computeRanking(db: Pool, campaignId: string, narrow: Omit<StatsFilter, 'campaignId'> = {}): Promise<CampaignRanking | null> {
   const { rows: campaigns } = await db.query<{ id: string; name: string; status: string; closed_at: Date | null }>(
     'select id, name, status, closed_at from campaigns where id = $1',
     [campaignId],
   );
   const campaign = campaigns[0];
   if (!campaign) return null;
-  const stats = await computeStats(db, { filter: { campaignId }, groupBy: 'brand', series: null });
+  const stats = await computeStats(db, { filter: { ...narrow, campaignId }, groupBy: 'brand', series: null });
   const { rows: filed } = await db.query<{ brand_id: string; sector_id: string; sector_name: string }>(
     `select b.id::text as brand_id, s.id::text as sector_id, s.name as sector_name
        from brands b join sectors s on s.id = b.sector_id

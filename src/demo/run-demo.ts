@@ -19,6 +19,7 @@ import { createDemoCampaign, type DemoCampaign } from './demo-setup.ts';
 import { DEMO_PERSONAS, DEMO_SCENARIOS, demoBrands } from './demo-world.ts';
 import { ProgressReport, type ProbeView } from './progress.ts';
 import { fetchResults, formatTable, type DemoRow } from './results.ts';
+import { writeDemoReport } from './demo-report.ts';
 
 export interface DemoOptions {
   /** Where PostgreSQL and Redis are (the demo makes a database of its own on that server). */
@@ -44,6 +45,8 @@ export interface DemoRun {
   apiUrl: string;
   adminKey: string;
   campaignId: string;
+  /** The campaign's PDF report, written at the end. */
+  reportPath: string;
   /** Stops the service and removes the database, the mail server and the queue keys. */
   stop(): Promise<void>;
 }
@@ -134,7 +137,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoRun> {
     write(`Results after ${((Date.now() - campaign.startedAt.getTime()) / msPerHour).toFixed(0)} simulated hours (GET /v1/stats?groupBy=brand and /v1/campaigns/:id/ranking):`);
     write('');
     for (const line of table) write(line);
-    return { rows, table, apiUrl: env.apiUrl, adminKey: env.adminKey, campaignId: campaign.campaignId, stop: env.stop };
+    const report = await writeDemoReport(env.apiUrl, env.adminKey, campaign.campaignId);
+    write('');
+    write(`The campaign's report (PDF, ${report.pages} pages; also GET /v1/campaigns/${campaign.campaignId}/report): ${report.path}`);
+    return { rows, table, apiUrl: env.apiUrl, adminKey: env.adminKey, campaignId: campaign.campaignId, reportPath: report.path, stop: env.stop };
   } catch (err) {
     await env.stop().catch((cleanup: unknown) => write(`  ! cleanup failed: ${(cleanup as Error).message}`));
     throw err;

@@ -4,7 +4,8 @@
  * it leaves and of the probe it joins are recomputed in the same transaction.
  */
 import { findMessage, setMessageMatch, type MessageKind } from '../db/messages.repo.ts';
-import { withTransaction, type Pool } from '../db/pool.ts';
+import { withTransaction, type Pool, type Queryable } from '../db/pool.ts';
+import { findProbe } from '../db/probes.repo.ts';
 import { deleteReply, upsertReply } from '../db/replies.repo.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
 
@@ -27,4 +28,14 @@ export async function assignMessage(
     const probes = [...new Set([previous, input.probeId])].filter((id): id is string => id !== null).sort();
     for (const probeId of probes) await recomputeOutcome(tx, probeId);
   });
+}
+
+/** Why a message cannot go to this probe, or null when it can (taking it back, `null`, always can). */
+export type AssignmentRefusal = 'no-such-probe' | 'other-mailbox';
+
+export async function checkAssignment(db: Queryable, message: { mailboxId: string }, probeId: string | null): Promise<AssignmentRefusal | null> {
+  if (!probeId) return null;
+  const probe = await findProbe(db, probeId);
+  if (!probe) return 'no-such-probe';
+  return probe.mailboxId === message.mailboxId ? null : 'other-mailbox';
 }

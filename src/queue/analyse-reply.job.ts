@@ -11,6 +11,8 @@ import { fingerprintSimilarity } from '../audit/canned.ts';
 import { findReplyToAnalyse, listBrandFingerprints, listRepliesToAnalyse, saveAnalysis } from '../db/analyses.repo.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { readMessage } from '../flow/analyse-message.ts';
+import { recordDkimVerdict } from '../flow/verify-dkim.ts';
+import type { DkimOptions } from '../mail/dkim.ts';
 import { refreshReplyScore } from '../flow/score-reply.ts';
 import { parseMessage } from '../mail/parse.ts';
 import { hasSpeller } from '../spell/hunspell.ts';
@@ -18,16 +20,25 @@ import { JOB_OPTIONS, jobIds, type AnalyseReplyJob, type Queues } from './queues
 
 const gunzipAsync = promisify(gunzip);
 
-export async function analyseStoredReply(pool: Pool, replyId: string): Promise<'analysed' | 'skipped'> {
+export interface AnalyseReplyOptions {
+  /** DKIM lookups: the resolver (tests) and the time bound. */
+  dkim?: DkimOptions;
+}
+
+export async function analyseStoredReply(pool: Pool, replyId: string, options: AnalyseReplyOptions = {}): Promise<'analysed' | 'skipped'> {
   const reply = await findReplyToAnalyse(pool, replyId);
-  if (!reply || (reply.kind !== 'answer' && reply.kind !== 'follow_up')) return 'skipped';
+  if (!reply) return 'skipped';
+  const source = reply.sourceGz ? await gunzipAsync(reply.sourceGz) : null;
+  // the signature is checked while the signing key is still published (keys rotate)
+  if (source) await recordDkimVerdict(pool, replyId, source, options.dkim);
+  if (reply.kind !== 'answer' && reply.kind !== 'follow_up') return 'skipped';
   // an answer that cannot be analysed says so once, instead of coming back at every sweep
   const skip = async (reason: string) => {
     await saveAnalysis(pool, replyId, ANALYSER_VERSION, { version: ANALYSER_VERSION, skipped: reason });
     return 'skipped' as const;
   };
-  if (!reply.sourceGz) return skip('no stored source');
-  const parsed = await parseMessage(await gunzipAsync(reply.sourceGz));
+  if (!source) return skip('no stored source');
+  const parsed = await parseMessage(source);
   const reading = await readMessage(parsed, {
     context: reply.context,
     ...(hasSpeller(reply.language) && { fallbackLanguage: reply.language }),
@@ -51,8 +62,8 @@ function closestAnswer(fingerprint: string, others: Array<{ replyId: string; fin
   return best;
 }
 
-export function analyseReplyProcessor(pool: Pool) {
-  return async (job: Job<AnalyseReplyJob>) => analyseStoredReply(pool, job.data.replyId);
+export function analyseReplyProcessor(pool: Pool, options: AnalyseReplyOptions = {}) {
+  return async (job: Job<AnalyseReplyJob>) => analyseStoredReply(pool, job.data.replyId, options);
 }
 
 export async function enqueueAnalyses(queues: Queues, replyIds: string[]): Promise<void> {

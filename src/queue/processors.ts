@@ -51,7 +51,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
           onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
         }),
       }),
-      'analyse-reply': analyseReplyProcessor(deps.pool),
+      'analyse-reply': analyseReplyProcessor(deps.pool, { dkim: { timeoutMs: deps.config.dkimTimeoutMs } }),
       'send-probe': sendProbeProcessor(deps, deps.timing),
       'send-reminder': sendReminderProcessor(deps, deps.timing),
       campaigns: campaignProcessor(deps),

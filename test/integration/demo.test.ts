@@ -5,6 +5,8 @@
  * one within 4 h, the one that waits for the reminder counted after the reminder only, the
  * one that acknowledges and answers the next day within 24 h but not 4 h.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
@@ -106,6 +108,14 @@ describe('sonde demo, with four brands', () => {
     // an answer before the 24 h cancels the reminder
     expect(lines.filter((line) => /reminder {2}.* → (Éclair Boutique|Demain Déco)/.test(line))).toEqual([]);
     expect(lines.filter((line) => /reminder {2}.* → (Maison Muette|Escargot Électro)/.test(line))).toHaveLength(4);
+  });
+
+  it("ends by writing the campaign's PDF report and printing its path", () => {
+    const printedPath = lines.map((line) => /^The campaign's report \(PDF, \d+ pages; .*\): (.+\.pdf)$/.exec(line)?.[1]).find(Boolean);
+    expect(printedPath).toBe(run!.reportPath);
+    expect(readFileSync(run!.reportPath).subarray(0, 5).toString()).toBe('%PDF-');
+    const text = execFileSync('pdftotext', [run!.reportPath, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    for (const brand of ['Maison Muette', 'Éclair Boutique', 'Escargot Électro', 'Demain Déco']) expect(text).toContain(brand);
   });
 
   it('serves the same figures through the API with the admin key it prints, and removes everything when stopped', async () => {
