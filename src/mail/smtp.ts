@@ -148,6 +148,14 @@ const MAILBOX_FAULT_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG']);
 /** Failures where the server was never heard, or stopped being heard: the next attempt may well go through. */
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY']);
 
+const CONNECTION_WORDS: Record<string, string> = {
+  ECONNECTION: 'the SMTP server could not be reached, or cut the connection (ECONNECTION)',
+  ETIMEDOUT: 'the SMTP server did not answer in time (ETIMEDOUT)',
+  ESOCKET: 'the SMTP connection failed (ESOCKET)',
+  EDNS: 'the SMTP host was not found; check its name (EDNS)',
+  ETLS: 'the SMTP server offers no usable STARTTLS: use TLS (secure: true), or allow plain text for a trusted local server (allowPlaintext: true) (ETLS)',
+};
+
 /**
  * Temporary or permanent, from where the failure came:
  * - the server replied: its reply class, as nodemailer read it from the reply itself
@@ -166,7 +174,8 @@ export function classifySmtpError(err: unknown): SmtpSendError {
     return new SmtpSendError(text, { ...details, permanent: e.permanent ?? e.responseCode >= 500 });
   }
   if (e.code === 'EREFUSEDHOST') return new SmtpSendError(text, { ...details, permanent: true, code: 'ECONFIG' });
-  if (e.code && CONNECTION_CODES.has(e.code)) return new SmtpSendError(text, { ...details, permanent: false });
+  // network detail (addresses, ports) stays in the cause, for the logs: the probe and the API show plain words
+  if (e.code && CONNECTION_CODES.has(e.code)) return new SmtpSendError(CONNECTION_WORDS[e.code] ?? `the SMTP connection failed (${e.code})`, { ...details, permanent: false });
   if (e.code && ['EAUTH', 'ENOAUTH', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS'].includes(e.code)) {
     return new SmtpSendError(text, { ...details, permanent: true });
   }

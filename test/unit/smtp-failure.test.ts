@@ -40,6 +40,14 @@ describe('classifySmtpError', () => {
     }
   });
 
+  it('says a connection failure in plain words, keeping the raw error (addresses, ports) as its cause for the logs', () => {
+    const raw = nodemailerError('connect ECONNREFUSED 10.0.0.5:25', { code: 'ECONNECTION' });
+    const err = classifySmtpError(raw);
+    expect(err.message).toBe('the SMTP server could not be reached, or cut the connection (ECONNECTION)');
+    expect(err.message).not.toMatch(/10\.0\.0\.5|:25/u);
+    expect(err.cause).toBe(raw);
+  });
+
   it('takes what nodemailer refused before talking (no credentials, bad settings) for permanent', () => {
     expect(classifySmtpError(nodemailerError('Missing credentials for "PLAIN"', { code: 'EAUTH', command: 'API' })).permanent).toBe(true);
     expect(classifySmtpError(nodemailerError('No recipients defined', { code: 'EENVELOPE', command: 'API' })).permanent).toBe(true);
