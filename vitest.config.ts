@@ -15,6 +15,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/database-setup.ts', 'test/support/global-setup.ts'],
+          setupFiles: ['test/support/allow-private-hosts.ts'],
         },
       },
     ],

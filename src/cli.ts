@@ -2,6 +2,7 @@
  * `sonde`: the operator's commands. `sonde start` (what `npm start` runs) starts the
  * service; the others do one thing and exit.
  */
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -9,6 +10,8 @@ import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { API_ROLES, createApiKey, type ApiRole } from './db/api-keys.repo.ts';
 import { DependencyError, startService } from './main.ts';
+import { rotateStoredSecrets } from './flow/mailbox-logins.ts';
+import { SecretKeyConfigError, SecretKeyMismatchError, createSecretBox, decodeKey, resolveSecretKey } from './secrets.ts';
 import { analyseFile, type AnalyseOptions } from './cli-analyse.ts';
 import { demoCommand, parseBrandCount, parsePort, type DemoCommandOptions } from './demo/demo-command.ts';
 import { ReportCommandError, writeReport, type ReportCommandOptions } from './cli-report.ts';
@@ -107,11 +110,41 @@ keys
     }
   });
 
+const secrets = program.command('secrets').description('the key that seals mailbox passwords');
+secrets
+  .command('rotate')
+  .description(
+    're-seal every stored secret (mailbox passwords and OAuth2 credentials, webhook secrets) with a new key, in one transaction: the current key from SONDE_SECRET_KEY (or its file), ' +
+      'the new one from SONDE_NEW_SECRET_KEY or --new-key-file; then start the service with the new key',
+  )
+  .option('--new-key-file <file>', 'a file holding the new key (32 bytes in base64), instead of SONDE_NEW_SECRET_KEY')
+  .action(async (options: { newKeyFile?: string }) => {
+    const { config, logger } = setup();
+    const text = options.newKeyFile ? readFileSync(options.newKeyFile, 'utf8').trim() : process.env.SONDE_NEW_SECRET_KEY;
+    if (!text) throw new ConfigError('give the new key in SONDE_NEW_SECRET_KEY or --new-key-file (openssl rand -base64 32)');
+    const current = createSecretBox(resolveSecretKey({ ...config, roles: [] }, logger));
+    const next = createSecretBox(decodeKey(text, options.newKeyFile ?? 'SONDE_NEW_SECRET_KEY'));
+    await migrate(config.databaseUrl, logger);
+    const pool = createPool(config.databaseUrl, 1);
+    try {
+      const { resealed } = await rotateStoredSecrets(pool, current, next);
+      process.stdout.write(`re-sealed ${resealed} secret(s) with key ${next.keyId} (was ${current.keyId}); start the service with the new SONDE_SECRET_KEY now\n`);
+    } finally {
+      await pool.end();
+    }
+  });
+
 export async function run(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof DependencyError || err instanceof ReportCommandError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof DependencyError ||
+      err instanceof ReportCommandError ||
+      err instanceof SecretKeyConfigError ||
+      err instanceof SecretKeyMismatchError
+    ) {
       process.stderr.write(`sonde: ${err.message}\n`);
       process.exit(1);
     }

@@ -25,6 +25,8 @@ const EnvSchema = Type.Object({
   SONDE_MAX_MESSAGE_MB: Type.Number({ default: 25, exclusiveMinimum: 0 }),
   SONDE_WORKER_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64 }),
   SONDE_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 600, minimum: 1 }),
+  SONDE_AUTH_FAILURES_PER_MINUTE: Type.Integer({ default: 10, minimum: 1 }),
+  SONDE_ALLOW_PRIVATE_HOSTS: Type.Boolean({ default: false }),
   SONDE_CLOSE_AFTER_DAYS: Type.Number({ default: 14, minimum: 0 }),
   SONDE_TRUST_PROXY: Type.Boolean({ default: false }),
   SONDE_SESSION_HOURS: Type.Number({ default: 12, exclusiveMinimum: 0, maximum: 720 }),
@@ -51,8 +53,13 @@ export interface Config {
   pollIntervalSeconds: number;
   maxMessageBytes: number;
   workerConcurrency: number;
+  /** API requests a minute per client address, counted before authentication. */
   rateLimitPerMinute: number;
+  /** Failed authentications a minute per client address; then the address is refused until the minute ends. */
+  authFailuresPerMinute: number;
   closeAfterDays: number;
+  /** Mailbox servers may be on loopback, private, link-local… addresses (a trusted internal network, tests, the demo). */
+  allowPrivateHosts: boolean;
   /** Trust `X-Forwarded-Proto` from a TLS-terminating proxy: the dashboard's cookies are then `Secure` behind it. */
   trustProxy: boolean;
   /** How long a dashboard sign-in lasts. */
@@ -101,7 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: Math.round(parsed.SONDE_MAX_MESSAGE_MB * 1024 * 1024),
     workerConcurrency: parsed.SONDE_WORKER_CONCURRENCY,
     rateLimitPerMinute: parsed.SONDE_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: parsed.SONDE_AUTH_FAILURES_PER_MINUTE,
     closeAfterDays: parsed.SONDE_CLOSE_AFTER_DAYS,
+    allowPrivateHosts: parsed.SONDE_ALLOW_PRIVATE_HOSTS,
     trustProxy: parsed.SONDE_TRUST_PROXY,
     sessionHours: parsed.SONDE_SESSION_HOURS,
     webhookTimeoutMs: Math.round(parsed.SONDE_WEBHOOK_TIMEOUT_SECONDS * 1000),

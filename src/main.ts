@@ -10,11 +10,13 @@ import type { Config } from './config.ts';
 import { migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './logger.ts';
+import { checkStoredSecrets } from './flow/mailbox-logins.ts';
+import { setHostPolicy } from './mail/host-guard.ts';
 import { buildProcessors, type BuiltProcessors } from './queue/processors.ts';
 import { closeQueues, createQueues, redisConnection, requestSync, type Queues } from './queue/queues.ts';
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
 import { startWorkers, type Workers } from './queue/worker.ts';
-import { createSecretBox, resolveSecretKey } from './secrets.ts';
+import { SecretKeyMismatchError, createSecretBox, resolveSecretKey } from './secrets.ts';
 import { closePdfRenderers, sharedPdfRenderer } from './web/pdf.ts';
 
 export interface Service {
@@ -34,10 +36,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await checkPostgres(config.databaseUrl);
   await checkRedis(config.redisUrl);
   await migrate(config.databaseUrl, logger);
+  setHostPolicy({ allowPrivateHosts: config.allowPrivateHosts });
+  if (config.allowPrivateHosts) logger.warn('SONDE_ALLOW_PRIVATE_HOSTS=true: mailbox servers may be on loopback and private networks');
 
   const secretKey = resolveSecretKey(config, logger);
   const secretBox = createSecretBox(secretKey);
   const pool = createPool(config.databaseUrl);
+  const secrets = await checkStoredSecrets(pool, secretBox);
+  if (secrets instanceof SecretKeyMismatchError) {
+    logger.error({ variable: 'SONDE_SECRET_KEY', keyId: secretBox.keyId }, `SONDE_SECRET_KEY: ${secrets.message}`);
+  }
   const producer = redisConnection(config.redisUrl, 'producer');
   const workerRedis = redisConnection(config.redisUrl, 'worker');
   const queues = createQueues(producer, config.queuePrefix);
@@ -67,6 +75,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
       adminKey: config.adminKey,
       rateLimitPerMinute: config.rateLimitPerMinute,
+      authFailuresPerMinute: config.authFailuresPerMinute,
+      rateLimitPrefix: config.queuePrefix,
       requestSync: (mailboxId) => requestSync(queues, mailboxId),
       queues,
       dashboard: { secretKey, trustProxy: config.trustProxy, sessionHours: config.sessionHours },

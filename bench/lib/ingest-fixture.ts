@@ -5,11 +5,11 @@
  * (connection cache, secret box, silent logger). Brands, mailboxes and probes go in
  * through the repositories, as the API would put them.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { insertBrand } from '../../src/db/brands.repo.ts';
 import { insertCampaign } from '../../src/db/campaigns.repo.ts';
-import { insertMailbox } from '../../src/db/mailboxes.repo.ts';
+import { insertMailbox, mailboxPasswordContext } from '../../src/db/mailboxes.repo.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createPool, withTransaction, type Pool } from '../../src/db/pool.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
@@ -17,6 +17,7 @@ import { insertSector } from '../../src/db/sectors.repo.ts';
 import { createLogger } from '../../src/logger.ts';
 import { PreparePool } from '../../src/flow/prepare-pool.ts';
 import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
+import { setHostPolicy } from '../../src/mail/host-guard.ts';
 import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import type { PollDeps } from '../../src/queue/poll-mailbox.job.ts';
 import { createSecretBox } from '../../src/secrets.ts';
@@ -46,6 +47,8 @@ export interface IngestBench {
 }
 
 export async function openIngestBench(): Promise<IngestBench> {
+  // the bench's Dovecot listens on loopback
+  setHostPolicy({ allowPrivateHosts: true });
   const databaseName = `sonde_bench_ingest_${randomBytes(4).toString('hex')}`;
   const lockPrefix = `sonde-bench-ingest-${randomBytes(4).toString('hex')}`;
   const undo: Array<() => Promise<void>> = [];
@@ -113,11 +116,13 @@ export async function openIngestBench(): Promise<IngestBench> {
       },
       async createMailbox(label, persona) {
         const user = await dovecot.createUser('bench');
+        const id = randomUUID();
         const mailbox = await insertMailbox(pool, {
+          id,
           label,
           address: user.address,
           persona: { firstName: persona.firstName, lastName: persona.lastName, gender: 'female' },
-          imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, sealedPassword: secretBox.seal(user.password) },
+          imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, sealedPassword: secretBox.seal(user.password, mailboxPasswordContext(id, 'imap')) },
         });
         return { mailboxId: mailbox.id, user };
       },

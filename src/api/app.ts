@@ -5,13 +5,13 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets.ts';
 import type { Queues } from '../queue/queues.ts';
 import { registerAuth } from './auth.ts';
+import { registerRateLimits } from './rate-limits.ts';
 import { registerErrorHandling } from './errors.ts';
 import { ApiProblem } from './problem.ts';
 import { Problem } from './schemas.ts';
@@ -46,7 +46,12 @@ export interface AppDeps {
   secretBox: SecretBox;
   logger: Logger;
   adminKey: string | null;
+  /** Requests a minute per client address (default 600). */
   rateLimitPerMinute?: number;
+  /** Failed authentications a minute per client address (default 10). */
+  authFailuresPerMinute?: number;
+  /** Namespace of the rate-limit counters in Redis (default `sonde`). */
+  rateLimitPrefix?: string;
   /** Asks for a mailbox to be polled now; absent when no queue is wired. */
   requestSync?: (mailboxId: string) => Promise<{ jobId: string }>;
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
@@ -85,19 +90,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis });
-  // Everything under /v1 needs a key and counts against its rate limit; /health and /docs do not.
+  // Everything under /v1 needs a key and counts against its address's rate limit; /health and /docs do not.
   await app.register(
     async (v1) => {
-      registerAuth(v1, { db: deps.pool, adminKey: deps.adminKey });
-      await v1.register(rateLimit, {
-        global: true,
-        hook: 'preHandler',
-        max: deps.rateLimitPerMinute ?? 600,
-        timeWindow: '1 minute',
-        keyGenerator: (request) => request.caller?.keyId ?? request.caller?.label ?? request.ip,
-        errorResponseBuilder: (_request, context) =>
-          new ApiProblem(429, 'Too Many Requests', `rate limit of ${context.max} requests a minute reached for this key; retry in ${context.after}`),
+      // counted per address before authentication: a refused request costs no database lookup
+      const countAuthFailure = await registerRateLimits(v1, {
+        perMinute: deps.rateLimitPerMinute ?? 600,
+        authFailuresPerMinute: deps.authFailuresPerMinute ?? 10,
+        redis: deps.redis,
+        redisPrefix: deps.rateLimitPrefix ?? 'sonde',
       });
+      registerAuth(v1, { db: deps.pool, adminKey: deps.adminKey, onFailure: countAuthFailure });
       await v1.register(keysRoutes, { pool: deps.pool });
       await v1.register(sectorsRoutes, { pool: deps.pool });
       await v1.register(brandsRoutes, { pool: deps.pool });

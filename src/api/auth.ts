@@ -29,16 +29,25 @@ declare module 'fastify' {
 
 const RANK: Record<ApiRole, number> = { reader: 1, auditor: 2, admin: 3 };
 
-export function registerAuth(app: FastifyInstance, deps: { db: Queryable; adminKey: string | null }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  deps: { db: Queryable; adminKey: string | null; onFailure?: (request: FastifyRequest) => Promise<void> },
+): void {
   const identify = createKeyIdentifier(deps);
   if (!app.hasRequestDecorator('caller')) app.decorateRequest('caller', null);
 
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     const key = bearerKey(request);
-    if (!key) throw unauthorized('send an API key as "Authorization: Bearer <key>"');
+    if (!key) {
+      await deps.onFailure?.(request);
+      throw unauthorized('send an API key as "Authorization: Bearer <key>"');
+    }
     request.caller = await identify(key);
-    if (!request.caller) throw unauthorized('this API key is unknown or revoked');
+    if (!request.caller) {
+      await deps.onFailure?.(request);
+      throw unauthorized('this API key is unknown or revoked');
+    }
     const needed = config.role ?? (isRead(request.method) ? 'reader' : (config.writeRole ?? 'admin'));
     if (RANK[request.caller.role] < RANK[needed]) {
       throw new ApiProblem(403, 'Forbidden', `this needs the ${needed} role; the key "${request.caller.label}" has ${request.caller.role}`);

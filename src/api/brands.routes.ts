@@ -1,7 +1,8 @@
+import { isPublicMailDomain } from '../audit/public-mail-domains.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deleteBrand, findBrand, insertBrand, listBrands, updateBrand } from '../db/brands.repo.ts';
-import { found } from './problem.ts';
+import { ApiProblem, found } from './problem.ts';
 import { Domain, Email, Hex, IdParams, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';
 
@@ -22,7 +23,7 @@ const fields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   sectorId: Uuid,
   contactAddresses: Type.Array(Email, { maxItems: 50, description: 'where probes are sent' }),
-  senderDomains: Type.Array(Domain, { maxItems: 50, description: 'domains the brand answers from, helpdesk providers included' }),
+  senderDomains: Type.Array(Domain, { maxItems: 50, description: 'domains the brand answers from, helpdesk providers included; a public mail domain (gmail.com, orange.fr…) is refused with a 422: give the full address in contactAddresses, matched exactly' }),
   vocabulary: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 1000, description: 'words the speller must accept' }),
   charter: Charter,
 };
@@ -63,6 +64,7 @@ export const brandsRoutes: FastifyPluginAsyncTypebox<BrandsRouteOptions> = async
     { config: { writeRole: 'admin' }, schema: { tags, body: BrandInput, response: { 201: Type.Ref('Brand'), ...commonErrors } } },
     async (request, reply) => {
       const b = request.body;
+      refusePublicSenderDomains(b.senderDomains);
       const brand = await insertBrand(db, {
         name: b.name,
         sectorId: b.sectorId,
@@ -82,7 +84,10 @@ export const brandsRoutes: FastifyPluginAsyncTypebox<BrandsRouteOptions> = async
   app.patch(
     '/brands/:id',
     { config: { writeRole: 'admin' }, schema: { tags, params: IdParams, body: BrandPatch, response: { 200: Type.Ref('Brand'), ...commonErrors } } },
-    async (request) => found(await updateBrand(db, request.params.id, request.body), 'brand', request.params.id),
+    async (request) => {
+      refusePublicSenderDomains(request.body.senderDomains);
+      return found(await updateBrand(db, request.params.id, request.body), 'brand', request.params.id);
+    },
   );
 
   app.delete(
@@ -94,3 +99,18 @@ export const brandsRoutes: FastifyPluginAsyncTypebox<BrandsRouteOptions> = async
     },
   );
 };
+
+/**
+ * A public mail domain (gmail.com, orange.fr…) as a sender domain would pair every
+ * stranger's mail with the brand: refused, with what to do instead.
+ */
+function refusePublicSenderDomains(domains: readonly string[] | undefined): void {
+  const errors = (domains ?? []).flatMap((domain, i) =>
+    isPublicMailDomain(domain)
+      ? [{ field: `body/senderDomains/${i}`, message: `${domain} is a public mail domain: give the brand's full address (e.g. sav.marque@${domain}) in contactAddresses instead` }]
+      : [],
+  );
+  if (errors.length > 0) {
+    throw new ApiProblem(422, 'Unprocessable Entity', `${errors.map((e) => e.message).join('; ')}; it is then matched exactly`, { errors });
+  }
+}

@@ -13,7 +13,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PlanError } from '../audit/plan-error.ts';
 import { probeAddress } from '../audit/schedule.ts';
 import { unknownPlaceholders } from '../audit/probe-template.ts';
-import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, reopenCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
+import { type Campaign, closeCampaign, findCampaign, campaignPlanState, loadPlanInputs, reopenCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
 import { confirmReminder, findReminder, listReminders, type ReminderStatus } from '../db/reminders.repo.ts';
 import { findProbe, listSentProbeIds } from '../db/probes.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';
@@ -72,15 +72,18 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycl
     async (request) => {
       const id = request.params.id;
       const campaign = found(await findCampaign(pool, id), 'campaign', id);
-      if (campaign.status !== 'draft') throw conflict(`the campaign is ${campaign.status}: only a draft campaign can be scheduled`);
+      // a campaign runs from its first sent probe, web-form ones included: one running on declared probes alone may still be planned
+      const state = campaign.status === 'running' ? await campaignPlanState(pool, id) : null;
+      const unplannedRunning = state !== null && !state.planned && state.sentProbes;
+      if (campaign.status !== 'draft' && !unplannedRunning) throw conflict(`the campaign is ${campaign.status}: only a draft campaign can be scheduled`);
       const problems = await schedulingProblems(pool, campaign, new Date());
       if (problems.length > 0) throw unprocessable(`the campaign cannot be scheduled: ${problems.map((p) => p.message).join('; ')}`, problems);
       const queues = requireQueues(wired);
-      if (!(await transitionCampaign(pool, id, ['draft'], 'scheduled'))) throw conflict('the campaign changed meanwhile: read it again');
+      if (!unplannedRunning && !(await transitionCampaign(pool, id, ['draft'], 'scheduled'))) throw conflict('the campaign changed meanwhile: read it again');
       try {
         await requestCampaignSchedule(queues, id);
       } catch (err) {
-        await transitionCampaign(pool, id, ['scheduled'], 'draft');
+        if (!unplannedRunning) await transitionCampaign(pool, id, ['scheduled'], 'draft');
         request.log.error({ err }, 'could not queue the campaign schedule');
         throw new ApiProblem(503, 'Service Unavailable', 'the job queue is unreachable: the campaign stays a draft; try again');
       }

@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { findCampaign } from '../db/campaigns.repo.ts';
+import { findCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
 import { findOutcome, findOutcomes } from '../db/outcomes.repo.ts';
 import { findMailbox } from '../db/mailboxes.repo.ts';
 import { findProbe, insertProbe, listProbes, type ProbeStatus } from '../db/probes.repo.ts';
@@ -151,7 +151,11 @@ export const probesRoutes: FastifyPluginAsyncTypebox<ProbesRouteOptions> = async
         scheduledAt: b.scheduledAt ? new Date(b.scheduledAt) : null,
         status: sent ? 'sent' : 'planned',
       });
-      if (sent) await recomputeOutcome(tx, inserted.id);
+      if (sent) {
+        await recomputeOutcome(tx, inserted.id);
+        // a campaign with a sent probe, of any channel (web-form campaigns are never scheduled), is running
+        await transitionCampaign(tx, b.campaignId, ['draft', 'scheduled'], 'running');
+      }
       return inserted;
     });
     // what comes next runs on the queues: the reminder of a probe already out, or the sending of a planned one

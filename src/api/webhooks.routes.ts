@@ -6,7 +6,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_FORMATS } from '../audit/webhook-payload.ts';
-import { deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, updateWebhook } from '../db/webhooks.repo.ts';
+import { randomUUID } from 'node:crypto';
+import { deleteWebhook, findWebhook, insertWebhook, listDeliveries, listWebhooks, updateWebhook, webhookSecretContext } from '../db/webhooks.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { SecretBox } from '../secrets.ts';
 import { found, unprocessable } from './problem.ts';
@@ -86,7 +87,9 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRouteOptions> = a
     async (request, reply) => {
       const { secret, ...body } = request.body;
       checkUrl(body.url);
-      const webhook = await insertWebhook(pool, { ...body, sealedSecret: secretBox.seal(secret) });
+      // the secret is sealed for its row: the id is chosen before the insert
+      const id = randomUUID();
+      const webhook = await insertWebhook(pool, { ...body, id, sealedSecret: secretBox.seal(secret, webhookSecretContext(id)) });
       request.log.info({ webhookId: webhook.id, events: webhook.events, by: request.caller?.label }, 'webhook created');
       return reply.code(201).send(webhook);
     },
@@ -102,7 +105,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRouteOptions> = a
     async (request) => {
       const { secret, ...body }: Static<typeof WebhookPatch> = request.body;
       if (body.url !== undefined) checkUrl(body.url);
-      const updated = await updateWebhook(pool, request.params.id, { ...body, sealedSecret: secret === undefined ? undefined : secretBox.seal(secret) });
+      const updated = await updateWebhook(pool, request.params.id, { ...body, sealedSecret: secret === undefined ? undefined : secretBox.seal(secret, webhookSecretContext(request.params.id)) });
       return found(updated, 'webhook', request.params.id);
     },
   );

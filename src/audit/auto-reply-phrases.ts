@@ -85,7 +85,7 @@ export const AUTO_REPLY_PHRASES: readonly Phrase[] = [
   phrase(
     'phrase:ticket-opened',
     'declared',
-    /\b(?:ticket|case|request|demande|dossier|incident)\s*(?:n°|no\.?|nr\.?|numero|number|#)?\s*:?\s*#?\s*[a-z-]*\d[\w-]*\)?\s+(?:a ete|has been|was|is)\s+(?:creee?|ouverte?|enregistree?|created|opened|logged|submitted)\b/,
+    /\b(?:ticket|case|request|demande|dossier|incident)\s*\(?\s*(?:n°|no\.?|nr\.?|numero|number|#)?\s*:?\s*#?\s*[a-z-]*\d[\w-]*\)?\s+(?:a (?:bien )?ete|has been|was|is)\s+(?:creee?|ouverte?|enregistree?|recue?|created|opened|logged|submitted|received)\b/,
   ),
   phrase(
     'phrase:fr:nous avons bien reçu votre demande',
@@ -106,6 +106,11 @@ export const AUTO_REPLY_PHRASES: readonly Phrase[] = [
     'phrase:fr:nous reviendrons vers vous',
     'receipt',
     /\bnous (?:reviendrons|revenons) (?:tres )?(?:rapidement |au plus vite |prochainement |dans les meilleurs delais )?vers vous\b|\bun (?:conseiller|agent|membre de notre equipe) (?:vous repondra|reviendra vers vous|va vous repondre|prendra contact)\b|\bnous vous repondrons\b/,
+  ),
+  phrase(
+    'phrase:fr:votre message nous est parvenu',
+    'receipt',
+    /\bvotre (?:demande|message|courriel|e-?mail|mail|requete) nous (?:est|a) (?:bien )?(?:parvenue?|ete transmise?)\b|\bnos (?:conseillers|conseilleres|equipes|experts|opticiens|agents|services) (?:vous )?(?:contacteront|recontacteront|repondront)\b/,
   ),
   phrase('phrase:fr:nous accusons réception', 'receipt', /\bnous accusons (?:bonne )?reception\b/),
   phrase(
@@ -129,6 +134,24 @@ export const AUTO_REPLY_PHRASES: readonly Phrase[] = [
     /\bthank(?:s| you) for (?:contacting|reaching out to|writing to) us\b/,
   ),
   phrase('phrase:en:case number', 'receipt', /\byour (?:case|ticket|reference|request) (?:number|id)\b/),
+];
+
+/**
+ * Challenge-response anti-spam notices (Mailinblack, Spam Arrest, Boxbe…): the probe is held
+ * until a person proves they are not a robot. Neither an answer, nor a receipt by the brand,
+ * nor a failed delivery: a message for an auditor to look at (`unknown`).
+ */
+export const CHALLENGE_PHRASES: readonly Phrase[] = [
+  phrase(
+    'notice:challenge-response',
+    'declared',
+    /\b(?:prouver|confirmer|verifier) que vous (?:n'etes pas un robot|etes (?:bien )?(?:un humain|une personne))\b|\bpour que votre (?:message|e-?mail|courriel) soit (?:delivre|distribue|remis)\b.{0,80}\b(?:cliqu|valid)|\ben attente de (?:validation|verification)\b.{0,200}\b(?:anti-?spam|mailinblack)\b|\bmailinblack\b/,
+  ),
+  phrase(
+    'notice:challenge-response',
+    'declared',
+    /\bchallenge[- ]response\b|\bprotect(?:ing|ed) (?:myself |me )?(?:from|against) spam\b.{0,300}\bverif|\bplease verify (?:your (?:e-?mail|address|identity)|that you are (?:a (?:real )?(?:person|human)|not a robot))\b|\bsender verification\b|\bboxbe\b|\bspam ?arrest\b/,
+  ),
 ];
 
 /** Subjects that autoresponders write ("Automatic reply: …", "Réponse automatique : …"). */

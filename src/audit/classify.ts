@@ -4,6 +4,7 @@ import { isClosingFormula } from './signature.ts';
 import {
   AUTO_REPLY_PHRASES,
   AUTO_REPLY_SUBJECT,
+  CHALLENGE_PHRASES,
   DELIVERY_FAILURE_PHRASES,
   findPhrases,
   normaliseForMatching,
@@ -18,8 +19,9 @@ import {
  *   delivery failure. Delays ("could not send for past 8 hours") are bounces too: the probe
  *   has not reached the brand, and that is what an auditor needs to see.
  * - `acknowledgement`: any automatic reply — RFC 3834 headers and their vendor cousins, a
- *   null or no-reply sender, an autoresponder subject, or wording that declares itself
- *   automatic. Header and sender evidence decides alone. Receipt wording ("nous avons bien
+ *   null sender, an autoresponder subject, or wording that declares itself automatic.
+ *   Header and null-sender evidence decides alone; a no-reply sender (`ne-pas-repondre@`)
+ *   only with a second signal (receipt or ticket wording), since brands answer from them. Receipt wording ("nous avons bien
  *   reçu votre demande") decides only when the new text says little beyond it, so a person
  *   who writes "nous avons bien reçu votre message" and then answers is still an `answer`.
  *   Phrases are looked for in the new text only (quoted history cut), never in the probe
@@ -28,7 +30,8 @@ import {
  *   was displayed, not a receipt by the customer service, so it must not set the
  *   acknowledgement delay) and abuse feedback reports (`message/feedback-report`: a mailbox
  *   provider reporting the probe as spam) — both worth a person's look, neither a reply —
- *   and messages with no new text at all.
+ *   challenge-response anti-spam notices (the probe held until someone proves to be a
+ *   person), and messages with no new text at all.
  * - `answer`: everything else: a person wrote it.
  *
  * The brand's sender domains, when given, only add evidence (`sender:brand-domain`): they
@@ -70,24 +73,32 @@ function classifyByContent(msg: ParsedMessage): Classification {
   const split = splitReply(msg.text);
   const newText = normaliseForMatching([split.replyText, split.signature ?? ''].join('\n'));
   const automatic = automationSignals(msg);
+  // a challenge-response anti-spam notice holds the probe for a person to release: worth a look, not a reply
+  const challenge = findPhrases(normaliseForMatching(`${msg.subject}\n${newText}`), CHALLENGE_PHRASES);
+  if (challenge.length > 0) return { kind: 'unknown', signals: [...new Set([...challenge.map((p) => p.signal), ...automatic])] };
   if (automatic.length > 0) {
     const failure = findPhrases(normaliseForMatching(`${msg.subject}\n${newText}`), DELIVERY_FAILURE_PHRASES);
     if (failure.length > 0) return { kind: 'bounce', signals: [...automatic, ...failure.map((p) => p.signal)] };
   }
 
+  // A no-reply sender alone proves nothing: French brands answer real questions from
+  // ne-pas-repondre@ addresses. It needs a second signal (a header, a null sender, an
+  // automatic subject, receipt or ticket wording) before the message counts as automatic.
+  const decisive = automatic.filter((signal) => signal !== 'sender:no-reply');
+  const sender = automatic.filter((signal) => signal === 'sender:no-reply');
   const phrases = findPhrases(newText, AUTO_REPLY_PHRASES);
   const phraseSignals = phrases.map((p) => p.signal);
-  if (automatic.length > 0) return { kind: 'acknowledgement', signals: [...automatic, ...phraseSignals] };
-  if (phrases.some((p) => p.strength === 'declared')) return { kind: 'acknowledgement', signals: phraseSignals };
+  if (decisive.length > 0) return { kind: 'acknowledgement', signals: [...automatic, ...phraseSignals] };
+  if (phrases.some((p) => p.strength === 'declared')) return { kind: 'acknowledgement', signals: [...sender, ...phraseSignals] };
   if (phrases.length > 0) {
-    if (substantiveWordCount(split.replyText) < SUBSTANTIVE_ANSWER_WORDS) {
-      return { kind: 'acknowledgement', signals: [...phraseSignals, 'text:receipt-only'] };
+    if (sender.length > 0 || substantiveWordCount(split.replyText) < SUBSTANTIVE_ANSWER_WORDS) {
+      return { kind: 'acknowledgement', signals: [...sender, ...phraseSignals, ...(sender.length > 0 ? [] : ['text:receipt-only'])] };
     }
     return { kind: 'answer', signals: [...phraseSignals, 'text:answers-beyond-receipt'] };
   }
 
-  if (split.replyText === '') return { kind: 'unknown', signals: ['text:empty'] };
-  return { kind: 'answer', signals: [] };
+  if (split.replyText === '') return { kind: 'unknown', signals: [...sender, 'text:empty'] };
+  return { kind: 'answer', signals: sender };
 }
 
 /** Report parts and report types: delivery status (a bounce) or the other kinds of report. */

@@ -3,6 +3,7 @@
  * strongest first, each saying how sure it is and why. What no rule claims goes to the
  * review queue (`null`).
  */
+import { isPublicMailDomain } from './public-mail-domains.ts';
 import type { ParsedMessage } from './message.ts';
 import { extractTicketRefs, foldText, normaliseSubject } from './subject.ts';
 
@@ -212,8 +213,8 @@ function matchByTicketRef(
     const otherBrand =
       senderDomain !== null &&
       probe !== undefined &&
-      !isBrandDomain(senderDomain, probe) &&
-      candidates.some((c) => c.brandId !== probe.brandId && isBrandDomain(senderDomain, c));
+      !isBrandDomain(senderDomain, probe, senderOf(message)) &&
+      candidates.some((c) => c.brandId !== probe.brandId && isBrandDomain(senderDomain, c, senderOf(message)));
     if (!otherBrand && !hits.has(probeId)) hits.set(probeId, ref);
   }
   const [hit] = hits;
@@ -239,7 +240,7 @@ function matchByDomainAndSubject(
   senderDomain: string | null,
 ): MatchResult | null {
   if (senderDomain === null) return null;
-  const brandProbes = open.filter((candidate) => isBrandDomain(senderDomain, candidate));
+  const brandProbes = open.filter((candidate) => isBrandDomain(senderDomain, candidate, senderOf(message)));
   if (brandProbes.length === 0) return null;
   const subject = normaliseSubject(message.subject);
   const quoted = quotedBodies(foldText(message.text), brandProbes);
@@ -261,6 +262,8 @@ interface CandidateKeys {
   subject: string;
   body: FoldedBody;
   domains: string[];
+  /** Contact addresses at public mail domains (gmail.com…): matched as whole addresses, never by domain. */
+  addresses: string[];
 }
 const candidateKeys = new WeakMap<MatchCandidate, CandidateKeys>();
 function keysOf(candidate: MatchCandidate): CandidateKeys {
@@ -272,7 +275,8 @@ function keysOf(candidate: MatchCandidate): CandidateKeys {
       domains: [
         ...candidate.brandSenderDomains.map((d) => d.trim().toLowerCase().replace(/^@|\.$/g, '')),
         ...candidate.brandContactAddresses.map((a) => domainOf(a) ?? ''),
-      ].filter(Boolean),
+      ].filter((d) => d !== '' && !isPublicMailDomain(d)),
+      addresses: candidate.brandContactAddresses.map((a) => a.trim().toLowerCase()).filter((a) => isPublicMailDomain(domainOf(a) ?? '')),
     };
     candidateKeys.set(candidate, keys);
   }
@@ -320,7 +324,7 @@ function matchWebform(
   const shared = addressKey(message.mailboxAddress);
   const scored: Scored[] = [];
   for (const candidate of open) {
-    if (candidate.channel !== 'webform' || !isBrandDomain(senderDomain, candidate)) continue;
+    if (candidate.channel !== 'webform' || !isBrandDomain(senderDomain, candidate, senderOf(message))) continue;
     const address = candidate.personaAddress ? addressKey(candidate.personaAddress) : shared;
     // a message in the mailbox reached its own address, whatever its To: says (Bcc)
     if (address !== shared && !recipients.has(address)) continue;
@@ -365,9 +369,13 @@ function domainOf(address: string): string | null {
 }
 
 /** Whether `domain` is one the probe's brand answers from; subdomains count (`mail.brand.fr`). */
-function isBrandDomain(domain: string, candidate: MatchCandidate): boolean {
-  return keysOf(candidate).domains.some((d) => domain === d || domain.endsWith(`.${d}`));
+/** The sender is the brand's: its domain is one of the brand's, or its address one of the brand's addresses at a public domain. */
+function isBrandDomain(domain: string, candidate: MatchCandidate, address: string): boolean {
+  const keys = keysOf(candidate);
+  return keys.domains.some((d) => domain === d || domain.endsWith(`.${d}`)) || keys.addresses.includes(address);
 }
+
+const senderOf = (message: MatchableMessage): string => (message.from?.address ?? '').trim().toLowerCase();
 
 const ADDRESS = /[^\s<>,;:"()[\]]+@[^\s<>,;:"()[\]]+/g;
 

@@ -25,7 +25,10 @@ type Mark = 'text' | 'empty' | 'quoted' | 'attribution' | 'boundary';
  */
 export function splitReply(text: string): ReplySplit {
   const lines = text.replace(/\r\n?/g, '\n').split('\n').map(trimEnd);
-  const marks = markLines(lines);
+  // a helpdesk's "reply above this line" marker is no part of any reply
+  const marker = lines.findIndex((line) => HELPDESK_MARKER.test(line.trim()));
+  if (marker !== -1) lines[marker] = '';
+  const marks = markLines(lines, marker !== -1);
   const boundary = marks.indexOf('boundary');
   const region = boundary === -1 ? lines.length : boundary;
   const isQuote = (i: number): boolean => marks[i] === 'quoted' || marks[i] === 'attribution';
@@ -52,12 +55,19 @@ export function splitReply(text: string): ReplySplit {
 }
 
 /** Marks every line up to the first hard boundary (what follows it is quoted whatever it is). */
-function markLines(lines: string[]): Mark[] {
+function markLines(lines: string[], helpdesk: boolean): Mark[] {
   const nextContent = nextContentIndexes(lines);
   const marks: Mark[] = [];
+  // helpdesk notifications (Zendesk, Freshdesk…): after their "reply above this line" marker, the
+  // ticket's comments follow newest first, each under a "name / date" header; the second header
+  // starts the history
+  let commentHeaders = 0;
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i] ?? '';
-    if (line.trim() === '') marks.push('empty');
+    if (helpdesk && isCommentHeader(lines, nextContent, i) && ++commentHeaders === 2) {
+      marks.push('boundary');
+      break;
+    } else if (line.trim() === '') marks.push('empty');
     else if (/^\s*>/.test(line)) marks.push('quoted');
     else if (isHardBoundary(lines, nextContent, i)) {
       marks.push('boundary');
@@ -70,6 +80,20 @@ function markLines(lines: string[]): Mark[] {
     }
   }
   return marks;
+}
+
+/** "##- Please type your reply above this line -##" and its translations, "-- Reply above this line --". */
+const HELPDESK_MARKER =
+  /^(?:##-|-{2,}|\[)\s*(?:please (?:type your )?reply above this line|reply above this line|veuillez (?:taper votre réponse|répondre) au-dessus de cette ligne|répondez au-dessus de cette ligne|bitte geben sie ihre antwort über dieser zeile ein|escriba su respuesta encima de esta línea|digita la tua risposta sopra questa riga|typ uw antwoord boven deze regel)\.?\s*(?:-##|-{2,}|\])$/iu;
+/** A comment's date line in a helpdesk notification: "4 mars 2024, 10:12 CET", "Mar 4, 2024, 10:12 CET". */
+const COMMENT_DATE = /^(?:\d{1,2}\.? \p{L}+\.? \d{4}|\p{L}+\.? \d{1,2},? \d{4}),? (?:à |at |um )?\d{1,2}[:h]\d{2}(?: ?[AP]M)?(?: [A-Z]{2,5}| UTC[+-]\d+)?$/u;
+
+/** A short name line followed by a comment date line: the header of one comment of a ticket. */
+function isCommentHeader(lines: string[], nextContent: number[], i: number): boolean {
+  const name = (lines[i] ?? '').trim();
+  if (name === '' || name.length > 80 || /[.!?:;]$/.test(name)) return false;
+  const next = nextContent[i] ?? lines.length;
+  return next - i <= 2 && COMMENT_DATE.test((lines[next] ?? '').trim());
 }
 
 /** For each line, the index of the first non-empty line after it (lines.length when none). */

@@ -163,6 +163,24 @@ export function nextSendTime(now: Date, window: WeeklyWindow, timezone: string):
   return first[0] <= now.getTime() ? now : new Date(first[0]);
 }
 
+/**
+ * When an overdue probe goes out: in the window's first `spreadMs` of open time, at the
+ * share `fraction` (0 ≤ fraction < 1, fixed per probe) of it, counted from the opening of
+ * the window now open (or the next one), so that probes an outage held back leave spread
+ * out as the plan spreads them, not all at the opening. The time is the same at every
+ * call during that opening (a job that waits for it and checks again finds it again);
+ * `now` once it has passed. Null when the window never opens.
+ */
+export function overdueSendTime(now: Date, window: WeeklyWindow, timezone: string, fraction: number, spreadMs: number): Date | null {
+  const nowMs = now.getTime();
+  const DAY = 24 * 3_600_000;
+  const intervals = sendWindowIntervals(new Date(nowMs - DAY), new Date(nowMs + 8 * DAY), window, timezone);
+  const current = intervals.findIndex(([, end]) => end > nowMs);
+  if (current === -1) return null;
+  const target = atOpenOffset(intervals.slice(current), Math.max(0, Math.min(fraction, 1)) * spreadMs);
+  return new Date(Math.max(target, nowMs));
+}
+
 /** The instant `offset` ms of open time after the first interval starts. */
 function atOpenOffset(intervals: ReadonlyArray<[number, number]>, offset: number): number {
   let left = offset;

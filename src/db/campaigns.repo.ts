@@ -236,7 +236,7 @@ export async function loadPlanInputs(db: Queryable, campaignId: string): Promise
     smtp_configured: boolean;
   }>(
     `select m.id, m.label, m.address, m.persona_id, p.first_name, p.last_name, m.probe_address_pattern,
-            (m.smtp_host is not null and m.smtp_port is not null and m.smtp_user is not null and m.smtp_password_enc is not null) as smtp_configured
+            (m.smtp_host is not null and m.smtp_port is not null) as smtp_configured
        from mailboxes m join personas p on p.id = m.persona_id join campaign_mailboxes cm on cm.mailbox_id = m.id
       where cm.campaign_id = $1 order by m.id`,
     [campaignId],
@@ -279,6 +279,17 @@ export async function markCampaignPlanned(db: Queryable, campaignId: string, at:
 // ---------------------------------------------------------------- status
 
 /** Compare-and-set: moves the campaign to `to` only from one of `from`; false when it was elsewhere. */
+/** Whether the worker planned the campaign's probes already (a campaign is planned once), and whether it has a sent probe. */
+export async function campaignPlanState(db: Queryable, campaignId: string): Promise<{ planned: boolean; sentProbes: boolean }> {
+  const { rows } = await db.query<{ planned: boolean; sent_probes: boolean }>(
+    `select c.planned_at is not null as planned,
+            exists (select 1 from probes p where p.campaign_id = c.id and p.status = 'sent') as sent_probes
+       from campaigns c where c.id = $1`,
+    [campaignId],
+  );
+  return { planned: rows[0]?.planned ?? false, sentProbes: rows[0]?.sent_probes ?? false };
+}
+
 export async function transitionCampaign(db: Queryable, campaignId: string, from: readonly CampaignStatus[], to: CampaignStatus): Promise<boolean> {
   const result = await db.query(
     `update campaigns set status = $3, updated_at = now() where id = $1 and status = any($2::text[])`,

@@ -57,7 +57,8 @@ export interface Mailbox {
   personaId: string;
   persona: Persona;
   imap: ServerAddress & { auth: ServerAuth };
-  smtp: (ServerAddress & { auth: ServerAuth }) | null;
+  /** `user` null: a relay that takes mail without a login. */
+  smtp: (Omit<ServerAddress, 'user'> & { user: string | null; auth: ServerAuth }) | null;
   pollIntervalSeconds: number;
   extraFolders: string[];
   probeAddressPattern: string | null;
@@ -70,6 +71,8 @@ export interface Mailbox {
 }
 
 export interface MailboxInput {
+  /** Chosen by the caller when its passwords are sealed for this row (`mailboxPasswordContext`). */
+  id?: string | undefined;
   label: string;
   address: string;
   persona: Persona;
@@ -91,6 +94,57 @@ export interface MailboxPatch {
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
   enabled?: boolean | undefined;
+}
+
+/** The sealed columns of a mailbox: two passwords, two OAuth2 credential sets (client id, secret, refresh token). */
+export const MAILBOX_SECRET_COLUMNS = ['imap_password', 'smtp_password', 'imap_oauth2', 'smtp_oauth2'] as const;
+export type MailboxSecretColumn = (typeof MAILBOX_SECRET_COLUMNS)[number];
+
+/** The place a mailbox secret is sealed for (GCM additional data): its row and column. */
+export function mailboxSecretContext(mailboxId: string, column: MailboxSecretColumn): string {
+  return `mailboxes:${mailboxId}:${column}`;
+}
+
+/** The place a mailbox's password is sealed for: `mailboxes:<id>:imap_password`. */
+export function mailboxPasswordContext(mailboxId: string, edge: 'imap' | 'smtp'): string {
+  return mailboxSecretContext(mailboxId, `${edge}_password`);
+}
+
+/** The place a mailbox's OAuth2 credentials are sealed for: `mailboxes:<id>:imap_oauth2`. */
+export function mailboxOAuth2Context(mailboxId: string, edge: 'imap' | 'smtp'): string {
+  return mailboxSecretContext(mailboxId, `${edge}_oauth2`);
+}
+
+export interface StoredMailboxSecret {
+  id: string;
+  column: MailboxSecretColumn;
+  sealed: string;
+}
+
+const SECRET_SELECT = `select id, ${MAILBOX_SECRET_COLUMNS.map((c) => `${c}_enc`).join(', ')} from mailboxes`;
+
+function storedSecrets(row: Record<string, string | null>): StoredMailboxSecret[] {
+  return MAILBOX_SECRET_COLUMNS.flatMap((column) => {
+    const sealed = row[`${column}_enc`];
+    return sealed ? [{ id: row.id!, column, sealed }] : [];
+  });
+}
+
+/** Every sealed mailbox secret (null columns left out: an OAuth2 login has no password), locked for update: what a key rotation re-seals. */
+export async function lockSealedPasswords(db: Queryable): Promise<StoredMailboxSecret[]> {
+  const { rows } = await db.query<Record<string, string | null>>(`${SECRET_SELECT} order by id for update`);
+  return rows.flatMap(storedSecrets);
+}
+
+export async function updateSealedSecret(db: Queryable, secret: StoredMailboxSecret): Promise<void> {
+  if (!MAILBOX_SECRET_COLUMNS.includes(secret.column)) throw new Error(`not a mailbox secret column: ${secret.column}`);
+  await db.query(`update mailboxes set ${secret.column}_enc = $2 where id = $1`, [secret.id, secret.sealed]);
+}
+
+/** One sealed mailbox secret, to check at start that this key opens the stored secrets; null when none is stored. */
+export async function findOneSealedPassword(db: Queryable): Promise<StoredMailboxSecret | null> {
+  const { rows } = await db.query<Record<string, string | null>>(`${SECRET_SELECT} order by updated_at desc limit 1`);
+  return rows[0] ? (storedSecrets(rows[0])[0] ?? null) : null;
 }
 
 /** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
@@ -123,6 +177,8 @@ interface MailboxRow {
   smtp_oauth2_provider: SealedOAuth2['provider'] | null;
   smtp_oauth2_token_url: string | null;
   smtp_oauth2_scope: string | null;
+  imap_allow_plaintext: boolean;
+  smtp_allow_plaintext: boolean;
   smtp_host: string | null;
   smtp_port: number | null;
   smtp_secure: boolean;
@@ -171,10 +227,24 @@ function toMailbox(row: MailboxRow): Mailbox {
     address: row.address,
     personaId: row.persona_id,
     persona: { firstName: row.first_name, lastName: row.last_name, gender: row.gender },
-    imap: { host: row.imap_host, port: row.imap_port, secure: row.imap_secure, user: row.imap_user, auth: authOf(sealedOAuth2(row, 'imap')) },
+    imap: {
+      host: row.imap_host,
+      port: row.imap_port,
+      secure: row.imap_secure,
+      allowPlaintext: row.imap_allow_plaintext,
+      user: row.imap_user,
+      auth: authOf(sealedOAuth2(row, 'imap')),
+    },
     smtp:
-      row.smtp_host && row.smtp_port && row.smtp_user !== null
-        ? { host: row.smtp_host, port: row.smtp_port, secure: row.smtp_secure, user: row.smtp_user, auth: authOf(sealedOAuth2(row, 'smtp')) }
+      row.smtp_host && row.smtp_port
+        ? {
+            host: row.smtp_host,
+            port: row.smtp_port,
+            secure: row.smtp_secure,
+            allowPlaintext: row.smtp_allow_plaintext,
+            user: row.smtp_user,
+            auth: authOf(sealedOAuth2(row, 'smtp')),
+          }
         : null,
     pollIntervalSeconds: row.poll_interval_seconds,
     extraFolders: row.extra_folders,
@@ -250,6 +320,7 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
     [input.persona.firstName, input.persona.lastName, input.persona.gender ?? null],
   );
   const fields: Record<string, unknown> = {
+    id: input.id,
     label: input.label,
     address: input.address.toLowerCase(),
     personaId: persona.rows[0]!.id,
@@ -257,11 +328,13 @@ export async function insertMailbox(db: Queryable, input: MailboxInput): Promise
     imapPort: input.imap.port,
     imapSecure: input.imap.secure,
     imapUser: input.imap.user,
+    imapAllowPlaintext: input.imap.allowPlaintext ?? false,
     ...loginColumns('imap', input.imap),
     smtpHost: input.smtp?.host ?? null,
     smtpPort: input.smtp?.port ?? null,
     smtpSecure: input.smtp?.secure ?? true,
-    smtpUser: input.smtp?.user ?? null,
+    smtpUser: input.smtp?.user || null,
+    smtpAllowPlaintext: input.smtp?.allowPlaintext ?? false,
     ...(input.smtp ? loginColumns('smtp', input.smtp) : {}),
     pollIntervalSeconds: input.pollIntervalSeconds ?? 60,
     extraFolders: input.extraFolders ?? [],
@@ -305,7 +378,10 @@ export async function findMailboxCredentials(db: Queryable, id: string): Promise
   return {
     mailbox: box,
     imap: { ...box.imap, ...sealedLogin(row.imap_password_enc, sealedOAuth2(row, 'imap'))! },
-    smtp: box.smtp ? (withLogin(box.smtp, sealedLogin(row.smtp_password_enc, sealedOAuth2(row, 'smtp')))) : null,
+    // no login (a relay that trusts its network): user and password empty
+    smtp: box.smtp
+      ? { ...box.smtp, user: box.smtp.user ?? '', ...(sealedLogin(row.smtp_password_enc, sealedOAuth2(row, 'smtp')) ?? { sealedPassword: '' }) }
+      : null,
   };
 }
 
@@ -328,6 +404,7 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
     imapPort: patch.imap?.port,
     imapSecure: patch.imap?.secure,
     imapUser: patch.imap?.user,
+    imapAllowPlaintext: patch.imap?.allowPlaintext,
     ...loginColumns('imap', patch.imap),
   };
   if (patch.smtp === null) {
@@ -338,6 +415,7 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
       smtpPort: patch.smtp.port,
       smtpSecure: patch.smtp.secure,
       smtpUser: patch.smtp.user,
+      smtpAllowPlaintext: patch.smtp.allowPlaintext,
       ...loginColumns('smtp', patch.smtp),
     });
   }
@@ -368,6 +446,8 @@ const MAILBOX_COLUMNS = {
   imapPort: 'imap_port',
   imapSecure: 'imap_secure',
   imapUser: 'imap_user',
+  imapAllowPlaintext: 'imap_allow_plaintext',
+  smtpAllowPlaintext: 'smtp_allow_plaintext',
   imapPassword: 'imap_password_enc',
   smtpHost: 'smtp_host',
   smtpPort: 'smtp_port',
@@ -386,7 +466,7 @@ const MAILBOX_COLUMNS = {
   smtpOAuth2Scope: 'smtp_oauth2_scope',
 };
 
-const INSERT_COLUMNS: Record<string, string> = { ...MAILBOX_COLUMNS, personaId: 'persona_id' };
+const INSERT_COLUMNS: Record<string, string> = { ...MAILBOX_COLUMNS, id: 'id', personaId: 'persona_id' };
 
 export async function deleteMailbox(db: Queryable, id: string): Promise<boolean> {
   const { rows } = await db.query<{ persona_id: string }>('delete from mailboxes where id = $1 returning persona_id', [id]);

@@ -259,15 +259,27 @@ export async function setMessageMatch(
   );
 }
 
-/** What the matching cascade learnt from the messages already matched in a mailbox. */
+/** How far back, and how many, matched messages teach the cascade: campaigns last weeks, not years. */
+export const THREAD_KEYS_BOUND = { days: 180, rows: 20_000, replyChars: 2_000 } as const;
+
+/**
+ * What the matching cascade learnt from the messages already matched in a mailbox:
+ * bounded to the last `THREAD_KEYS_BOUND.days` days and rows (the newest kept), the reply
+ * text cut to its beginning (where ticket references are), so that a mailbox years old
+ * costs what a campaign's worth of mail costs. Oldest first, as the index expects.
+ */
 export async function listMatchedThreadKeys(
   db: Queryable,
   mailboxId: string,
+  now: Date = new Date(),
 ): Promise<Array<{ probeId: string; messageId: string | null; subject: string; replyText: string }>> {
   const { rows } = await db.query<{ probe_id: string; internet_message_id: string | null; subject: string | null; reply_text: string | null }>(
-    `select probe_id, internet_message_id, subject, reply_text from messages
-      where mailbox_id = $1 and probe_id is not null order by received_at`,
-    [mailboxId],
+    `select probe_id, internet_message_id, subject, reply_text from (
+       select probe_id, internet_message_id, subject, left(reply_text, $4) as reply_text, received_at from messages
+        where mailbox_id = $1 and probe_id is not null and received_at > $2::timestamptz - make_interval(days => $3)
+        order by received_at desc limit $5
+     ) recent order by received_at`,
+    [mailboxId, now, THREAD_KEYS_BOUND.days, THREAD_KEYS_BOUND.replyChars, THREAD_KEYS_BOUND.rows],
   );
   return rows.map((r) => ({ probeId: r.probe_id, messageId: r.internet_message_id, subject: r.subject ?? '', replyText: r.reply_text ?? '' }));
 }

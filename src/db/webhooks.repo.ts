@@ -24,6 +24,8 @@ export interface Webhook {
 }
 
 export interface WebhookInput {
+  /** Chosen by the caller, whose secret is sealed for this row (`webhookSecretContext`). */
+  id: string;
   url: string;
   events: string[];
   sealedSecret: string;
@@ -31,7 +33,7 @@ export interface WebhookInput {
   format?: 'json' | 'slack' | undefined;
 }
 
-export type WebhookPatch = Partial<Omit<WebhookInput, 'sealedSecret'>> & { sealedSecret?: string | undefined };
+export type WebhookPatch = Partial<Omit<WebhookInput, 'id' | 'sealedSecret'>> & { sealedSecret?: string | undefined };
 
 export interface WebhookDelivery {
   id: string;
@@ -78,11 +80,32 @@ const toWebhook = (row: WebhookRow): Webhook => ({
   updatedAt: row.updated_at,
 });
 
+/** The place a webhook's secret is sealed for (GCM additional data): `webhooks:<id>:secret`. */
+export function webhookSecretContext(webhookId: string): string {
+  return `webhooks:${webhookId}:secret`;
+}
+
+/** Every sealed webhook secret, locked for update: what a key rotation re-seals. */
+export async function lockSealedWebhookSecrets(db: Queryable): Promise<Array<{ id: string; sealed: string }>> {
+  const { rows } = await db.query<{ id: string; secret_enc: string }>('select id, secret_enc from webhooks order by id for update');
+  return rows.map((r) => ({ id: r.id, sealed: r.secret_enc }));
+}
+
+export async function updateSealedWebhookSecret(db: Queryable, id: string, sealed: string): Promise<void> {
+  await db.query('update webhooks set secret_enc = $2 where id = $1', [id, sealed]);
+}
+
+/** One sealed webhook secret, to check at start that this key opens the stored secrets; null when none is stored. */
+export async function findOneSealedWebhookSecret(db: Queryable): Promise<{ id: string; sealed: string } | null> {
+  const { rows } = await db.query<{ id: string; secret_enc: string }>('select id, secret_enc from webhooks order by updated_at desc limit 1');
+  return rows[0] ? { id: rows[0].id, sealed: rows[0].secret_enc } : null;
+}
+
 export async function insertWebhook(db: Queryable, input: WebhookInput): Promise<Webhook> {
   const { rows } = await db.query<WebhookRow>(
-    `insert into webhooks (url, events, secret_enc, enabled, format)
-     values ($1, $2, $3, coalesce($4, true), coalesce($5, 'json')) returning *`,
-    [input.url, [...new Set(input.events)], input.sealedSecret, input.enabled ?? null, input.format ?? null],
+    `insert into webhooks (id, url, events, secret_enc, enabled, format)
+     values ($6, $1, $2, $3, coalesce($4, true), coalesce($5, 'json')) returning *`,
+    [input.url, [...new Set(input.events)], input.sealedSecret, input.enabled ?? null, input.format ?? null, input.id],
   );
   return toWebhook(rows[0]!);
 }

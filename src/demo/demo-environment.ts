@@ -98,6 +98,8 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Dem
       queuePrefix,
       // the demo polls the API several times a second to show progress
       rateLimitPerMinute: 100_000,
+      // the demo's Dovecot and brand simulator listen on loopback
+      allowPrivateHosts: true,
     };
     const service = await startService(serviceConfig, logger);
     undo.push(() => service.stop());

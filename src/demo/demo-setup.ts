@@ -53,8 +53,8 @@ export async function createDemoCampaign(api: ApiClient, plan: CampaignPlan): Pr
       label: `${persona.firstName} ${persona.lastName}`,
       address: persona.address,
       persona: { firstName: persona.firstName, lastName: persona.lastName, gender: persona.gender },
-      imap: { host: persona.imap.host, port: persona.imap.port, secure: false, ...login },
-      smtp: { host: plan.smtp.host, port: plan.smtp.port, secure: false, ...login },
+      imap: { host: persona.imap.host, port: persona.imap.port, secure: false, allowPlaintext: true, ...login },
+      smtp: { host: plan.smtp.host, port: plan.smtp.port, secure: false, allowPlaintext: true, ...login },
       // the demo asks for a poll whenever a brand has written; the scheduler's polls are the safety net
       pollIntervalSeconds: 5,
     });

@@ -14,6 +14,7 @@ import {
   findWebhookForDelivery,
   listSubscribedWebhookIds,
   recordDeliveryAttempt,
+  webhookSecretContext,
 } from '../db/webhooks.repo.ts';
 import { postJson, type PostJson } from '../http/webhook-post.ts';
 import type { SecretBox } from '../secrets.ts';
@@ -68,7 +69,7 @@ export async function attemptDelivery(
   const body = renderBody(event, target.webhook.format);
   const timestamp = Math.floor(now().getTime() / 1000);
   const headers = {
-    [SIGNATURE_HEADER]: signBody(options.secretBox.open(target.sealedSecret), timestamp, body),
+    [SIGNATURE_HEADER]: signBody(options.secretBox.open(target.sealedSecret, webhookSecretContext(webhookId)), timestamp, body),
     [TIMESTAMP_HEADER]: String(timestamp),
     'x-sonde-event': event.type,
     'x-sonde-event-id': event.id,

@@ -4,7 +4,7 @@
  * the server refused is tried once more with a fresh token. A refresh token the provider
  * rotated is sealed again and stored in place of the old one.
  */
-import { saveRotatedRefreshToken, type SealedOAuth2 } from '../db/mailboxes.repo.ts';
+import { mailboxOAuth2Context, saveRotatedRefreshToken, type SealedOAuth2 } from '../db/mailboxes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { AccessTokenCache, OAuth2Credentials, OAuth2Login } from '../http/oauth2-token.ts';
 import type { SecretBox } from '../secrets.ts';
@@ -15,8 +15,9 @@ export interface OAuth2Deps {
   tokens: AccessTokenCache;
 }
 
-export function openOAuth2Login(secretBox: SecretBox, sealed: SealedOAuth2): OAuth2Login {
-  return { tokenUrl: sealed.tokenUrl, scope: sealed.scope, credentials: JSON.parse(secretBox.open(sealed.sealedCredentials)) as OAuth2Credentials };
+/** `context`: the place the credentials are sealed for (`mailboxOAuth2Context`). */
+export function openOAuth2Login(secretBox: SecretBox, sealed: SealedOAuth2, context: string): OAuth2Login {
+  return { tokenUrl: sealed.tokenUrl, scope: sealed.scope, credentials: JSON.parse(secretBox.open(sealed.sealedCredentials, context)) as OAuth2Credentials };
 }
 
 /** An access token for one server of a mailbox; `fresh` after the server refused the last one. */
@@ -25,12 +26,13 @@ export async function accessTokenFor(
   target: { mailboxId: string; channel: 'imap' | 'smtp'; sealed: SealedOAuth2 },
   options: { fresh?: boolean } = {},
 ): Promise<string> {
-  const login = openOAuth2Login(deps.secretBox, target.sealed);
+  const context = mailboxOAuth2Context(target.mailboxId, target.channel);
+  const login = openOAuth2Login(deps.secretBox, target.sealed, context);
   if (options.fresh) deps.tokens.forget(login);
   const token = await deps.tokens.get(login, options);
   if (token.refreshToken) {
     const credentials = { ...login.credentials, refreshToken: token.refreshToken };
-    await saveRotatedRefreshToken(deps.db, target.mailboxId, target.channel, target.sealed.sealedCredentials, deps.secretBox.seal(JSON.stringify(credentials)));
+    await saveRotatedRefreshToken(deps.db, target.mailboxId, target.channel, target.sealed.sealedCredentials, deps.secretBox.seal(JSON.stringify(credentials), context));
   }
   return token.accessToken;
 }

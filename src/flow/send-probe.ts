@@ -4,7 +4,8 @@
  * acceptance, its outcome started, the campaign running. The caller (the send-probe job)
  * holds the probe's send lock, queues what follows and retries what failed.
  */
-import { nextSendTime } from '../audit/schedule.ts';
+import { createHash } from 'node:crypto';
+import { overdueSendTime } from '../audit/schedule.ts';
 import { hoursAfter, type Timing } from '../clock.ts';
 import { findCampaign, transitionCampaign, type Campaign } from '../db/campaigns.repo.ts';
 import type { Queryable } from '../db/pool.ts';
@@ -31,6 +32,9 @@ export type ProbeSend =
  * not sent outside the send window: it waits for the window's next opening.
  */
 export const OVERDUE_HOURS = 0.25;
+
+/** Overdue probes leave spread over this many hours of the window's open time. */
+export const OVERDUE_SPREAD_HOURS = 3;
 
 export async function sendProbe(db: Queryable, probeId: string, deps: DeliveryDeps): Promise<ProbeSend> {
   const { timing, log } = deps;
@@ -83,7 +87,12 @@ export async function sendProbe(db: Queryable, probeId: string, deps: DeliveryDe
 function sendTime(probe: Probe, campaign: Campaign, timing: Timing): Date {
   const now = timing.now();
   if (!probe.scheduledAt || now < hoursAfter(probe.scheduledAt, OVERDUE_HOURS, timing)) return now;
-  return nextSendTime(now, campaign.sendWindow, campaign.timezone) ?? now;
+  return overdueSendTime(now, campaign.sendWindow, campaign.timezone, spreadShare(probe.id), OVERDUE_SPREAD_HOURS * timing.msPerHour) ?? now;
+}
+
+/** A fixed share in [0, 1) per probe: where in the spread it leaves. */
+function spreadShare(probeId: string): number {
+  return createHash('sha256').update(probeId).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /** The campaign runs from its first probe out (idempotent). */

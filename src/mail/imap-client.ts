@@ -6,6 +6,7 @@
  */
 import { ImapFlow } from 'imapflow';
 import type { Logger } from '../logger.ts';
+import { resolveAllowedHost } from './host-guard.ts';
 import type { ServerLogin } from './server-login.ts';
 
 export interface ImapConnection {
@@ -16,10 +17,15 @@ export interface ImapConnection {
 }
 
 export async function connectImap(settings: ServerLogin, logger?: Logger): Promise<ImapConnection> {
+  // the address checked is the one connected to (see host-guard.ts); TLS still checks the name
+  const target = await resolveAllowedHost(settings.host);
   const client = new ImapFlow({
-    host: settings.host,
+    host: target.address,
+    ...(target.servername ? { servername: target.servername } : {}),
     port: settings.port,
     secure: settings.secure,
+    // without TLS from the first byte, STARTTLS is required unless the mailbox allows plain text
+    ...(settings.secure ? {} : { doSTARTTLS: settings.allowPlaintext ? undefined : true }),
     // XOAUTH2 / OAUTHBEARER with an access token, LOGIN / PLAIN with a password
     auth: settings.accessToken !== undefined ? { user: settings.user, accessToken: settings.accessToken } : { user: settings.user, pass: settings.password },
     logger: false,
@@ -72,7 +78,7 @@ export class ImapConnectionCache {
 
   async acquire(mailboxId: string, settings: ServerLogin): Promise<ImapConnection> {
     // an OAuth2 session stays logged in when its access token is refreshed: the token is not part of the key
-    const key = `${settings.host}:${settings.port}:${settings.secure}:${settings.user}:${settings.password ?? 'oauth2'}`;
+    const key = `${settings.host}:${settings.port}:${settings.secure}:${settings.allowPlaintext ?? false}:${settings.user}:${settings.password ?? 'oauth2'}`;
     const entry = this.entries.get(mailboxId);
     if (entry && entry.key === key && isUsable(entry.connection)) {
       entry.lastUsed = Date.now();
@@ -114,10 +120,15 @@ export class ImapConnectionCache {
  * did, in words, never a secret. Any other error keeps its own message.
  */
 export function describeImapFailure(err: unknown): string {
-  const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
+  const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string; name?: string };
+  // network-level detail (addresses, ports, system messages) stays in the logs: a reader key sees plain words
   if (e.authenticationFailed) return `login refused by the IMAP server${e.responseText ? `: ${e.responseText}` : ''}; check the user and password`;
-  if (e.code === 'ECONNREFUSED') return `the IMAP server refused the connection (${e.message ?? 'ECONNREFUSED'})`;
-  if (e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT') return `the IMAP server did not answer in time (${e.code})`;
-  if (e.code === 'ENOTFOUND') return `the IMAP host was not found (${e.message ?? 'ENOTFOUND'})`;
+  if (e.name === 'RefusedHostError' || e.name === 'SecretKeyMismatchError') return e.message ?? String(err);
+  if (e.code === 'ECONNREFUSED') return 'the IMAP server refused the connection';
+  if (e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT') return 'the IMAP server did not answer in time';
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return 'the IMAP host was not found; check its name';
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'NoConnection' || e.code === 'EConnectionClosed') return 'the IMAP connection was cut';
+  if ((err as { tlsFailed?: boolean }).tlsFailed) return 'the IMAP server does not offer STARTTLS: use TLS (secure: true), or allow plain text for a trusted local server (allowPlaintext: true)';
+  if (e.code && /^(E[A-Z]+|ERR_[A-Z_]+)$/u.test(e.code)) return `the IMAP connection failed (${e.code})`;
   return e.responseText ?? e.message ?? String(err);
 }

@@ -1,6 +1,7 @@
 import { parseAddressHeader, simpleParser } from 'mailparser';
 import type { Attachment } from 'mailparser';
 import { compile } from 'html-to-text';
+import { withoutHiddenElements } from './hidden-html.ts';
 import type { MailAddress, MessagePart, ParsedMessage } from '../audit/message.ts';
 import {
   contentTypeOf,
@@ -162,7 +163,7 @@ const htmlToText = compile({
 });
 
 function renderHtml(html: string): string {
-  return htmlToText(html).replace(/\n{3,}/g, '\n\n');
+  return htmlToText(withoutHiddenElements(html)).replace(/\n{3,}/g, '\n\n');
 }
 
 function emptyMessage(parseError: string): ParsedMessage {

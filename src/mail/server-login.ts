@@ -6,6 +6,11 @@ export interface ServerAddress {
   port: number;
   /** TLS from the first byte (993, 465); false for STARTTLS or plain (143, 587, 25). */
   secure: boolean;
+  /**
+   * With `secure` false: true lets the login go in plain text when the server offers no
+   * STARTTLS (a trusted local server); false (the default) requires STARTTLS.
+   */
+  allowPlaintext?: boolean | undefined;
   user: string;
 }
 

@@ -9,6 +9,7 @@ import { createTransport } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 
+import { resolveAllowedHost } from './host-guard.ts';
 import type { ServerLogin } from './server-login.ts';
 
 // The senders take the login type from here as well as from `server-login.ts`, where it is defined.
@@ -85,11 +86,19 @@ export async function sendMail(
 ): Promise<SmtpAcceptance> {
   const raw = options.raw ?? (await buildRawMessage(message));
   const now = options.now ?? (() => new Date());
+  // the address checked is the one connected to (see host-guard.ts); TLS still checks the name
+  const target = await resolveAllowedHost(settings.host).catch((err: unknown) => {
+    throw classifySmtpError(err);
+  });
   const transport = createTransport({
-    host: settings.host,
+    host: target.address,
+    ...(target.servername ? { servername: target.servername } : {}),
     port: settings.port,
     secure: settings.secure,
-    // XOAUTH2 with an access token, PLAIN / LOGIN with a password
+    // without TLS from the first byte, STARTTLS is required unless the mailbox allows plain text
+    requireTLS: !settings.secure && !settings.allowPlaintext,
+    // a relay that trusts its network takes mail without a login; XOAUTH2 with an access
+    // token, PLAIN / LOGIN with a password
     auth: !settings.user
       ? undefined
       : settings.accessToken !== undefined
@@ -144,6 +153,14 @@ const MAILBOX_FAULT_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG']);
 /** Failures where the server was never heard, or stopped being heard: the next attempt may well go through. */
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY']);
 
+const CONNECTION_WORDS: Record<string, string> = {
+  ECONNECTION: 'the SMTP server could not be reached, or cut the connection (ECONNECTION)',
+  ETIMEDOUT: 'the SMTP server did not answer in time (ETIMEDOUT)',
+  ESOCKET: 'the SMTP connection failed (ESOCKET)',
+  EDNS: 'the SMTP host was not found; check its name (EDNS)',
+  ETLS: 'the SMTP server offers no usable STARTTLS: use TLS (secure: true), or allow plain text for a trusted local server (allowPlaintext: true) (ETLS)',
+};
+
 /**
  * Temporary or permanent, from where the failure came:
  * - the server replied: its reply class, as nodemailer read it from the reply itself
@@ -161,7 +178,9 @@ export function classifySmtpError(err: unknown): SmtpSendError {
   if (typeof e.responseCode === 'number') {
     return new SmtpSendError(text, { ...details, permanent: e.permanent ?? e.responseCode >= 500 });
   }
-  if (e.code && CONNECTION_CODES.has(e.code)) return new SmtpSendError(text, { ...details, permanent: false });
+  if (e.code === 'EREFUSEDHOST') return new SmtpSendError(text, { ...details, permanent: true, code: 'ECONFIG' });
+  // network detail (addresses, ports) stays in the cause, for the logs: the probe and the API show plain words
+  if (e.code && CONNECTION_CODES.has(e.code)) return new SmtpSendError(CONNECTION_WORDS[e.code] ?? `the SMTP connection failed (${e.code})`, { ...details, permanent: false });
   if (e.code && ['EAUTH', 'ENOAUTH', 'ECONFIG', 'EENVELOPE', 'EMESSAGE', 'EREQUIRETLS'].includes(e.code)) {
     return new SmtpSendError(text, { ...details, permanent: true });
   }

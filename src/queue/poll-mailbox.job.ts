@@ -51,7 +51,9 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   } catch (err) {
     const failure = err instanceof MailboxSyncError ? err : new MailboxSyncError(err instanceof Error ? err.message : String(err), false, { cause: err });
     await deps.sync.recordPoll(mailboxId, failure.message).catch(() => {});
-    log.warn({ err: { message: failure.message, permanent: failure.permanent } }, 'mailbox sync failed');
+    // the raw error (addresses, ports, system codes) goes to the log only; the mailbox shows the plain words
+    const raw = failure.cause as { message?: string; code?: string } | undefined;
+    log.warn({ err: { message: failure.message, permanent: failure.permanent, cause: raw?.message, code: raw?.code } }, 'mailbox sync failed');
     throw failure;
   } finally {
     await lock.release();

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mailboxPasswordContext } from '../../src/db/mailboxes.repo.ts';
+import { openMailboxLogins } from '../../src/flow/mailbox-logins.ts';
+import { SecretBindingError } from '../../src/secrets.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 
 let t: TestContext;
@@ -148,6 +151,18 @@ describe('validation', () => {
     expect(res.json().detail).toContain('body/name is required');
   });
 
+  it('refuses a public mail domain as a sender domain with a 422 saying to give the full address', async () => {
+    const sector = await create('/v1/sectors', { name: 'Artisanat' });
+    for (const domain of ['gmail.com', 'orange.fr', 'hotmail.fr', 'yahoo.co.uk', 'laposte.net']) {
+      const res = await call('POST', '/v1/brands', { name: 'Atelier', sectorId: sector.id, senderDomains: ['atelier.fr', domain] });
+      expect(res.statusCode, domain).toBe(422);
+      expect(res.json().errors).toEqual([{ field: 'body/senderDomains/1', message: expect.stringMatching(/public mail domain.*contactAddresses/u) }]);
+    }
+    const brand = await create('/v1/brands', { name: 'Atelier', sectorId: sector.id, contactAddresses: ['atelier.boisdore@gmail.com'] });
+    expect((await call('PATCH', `/v1/brands/${brand.id}`, { senderDomains: ['free.fr'] })).statusCode).toBe(422);
+    expect((await call('PATCH', `/v1/brands/${brand.id}`, { senderDomains: ['boisdore.fr'] })).statusCode).toBe(200);
+  });
+
   it('refuses unknown fields rather than dropping them silently', async () => {
     const res = await call('POST', '/v1/sectors', { name: 'X', colour: 'red' });
     expect(res.statusCode).toBe(400);
@@ -245,7 +260,7 @@ describe('malformed requests', () => {
     expect(dup.json().errors[0].field).toBe('body/messageId');
   });
 
-  it('limits the requests of a key, with a 429 problem+json', async () => {
+  it('limits the requests of an address, with a 429 problem+json', async () => {
     const limited = await createTestContext({ rateLimitPerMinute: 3 });
     try {
       const statuses: number[] = [];
@@ -254,6 +269,9 @@ describe('malformed requests', () => {
       const res = await limited.app.inject({ url: '/v1/sectors', headers: limited.auth() });
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status: 429, title: 'Too Many Requests', detail: expect.stringMatching(/rate limit of 3/) });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      // counted before authentication: requests without a key use up the same budget
+      expect((await limited.app.inject({ url: '/v1/sectors' })).statusCode).toBe(429);
       // health is not counted
       expect((await limited.app.inject({ url: '/health' })).statusCode).not.toBe(429);
     } finally {
@@ -296,6 +314,37 @@ describe('authentication and roles', () => {
   });
 });
 
+describe('SMTP relays without a login', () => {
+  it('accept SMTP settings without user and password, and the send uses no login', async () => {
+    const body = { ...mailboxBody('relais@example.test'), smtp: { host: 'relay.example.test', port: 25, secure: false } };
+    const created = await create('/v1/mailboxes', body);
+    expect(created.smtp).toMatchObject({ host: 'relay.example.test', port: 25, user: null });
+    const logins = (await openMailboxLogins(t.db.pool, t.secretBox, created.id))!;
+    expect(logins.smtp).toMatchObject({ host: 'relay.example.test', user: '', password: '' });
+    const half = await call('POST', '/v1/mailboxes', { ...mailboxBody('moitie@example.test'), smtp: { host: 'relay.example.test', port: 25, secure: false, user: 'x' } });
+    expect(half.statusCode).toBe(400);
+    expect(half.json().errors[0].field).toBe('body/smtp/password');
+  });
+});
+
+describe('web-form campaigns', () => {
+  it('run once a probe is declared sent, and can be closed', async () => {
+    const sector = await create('/v1/sectors', { name: 'Assurance' });
+    const brand = await create('/v1/brands', { name: 'Assur Plus', sectorId: sector.id, senderDomains: ['assurplus.example'] });
+    const mailbox = await create('/v1/mailboxes', mailboxBody('formulaires@example.test'));
+    const campaign = await create('/v1/campaigns', { name: 'Formulaires de contact' });
+    expect(campaign.status).toBe('draft');
+    await create('/v1/probes', {
+      campaignId: campaign.id, brandId: brand.id, mailboxId: mailbox.id, channel: 'webform',
+      recipient: 'https://assurplus.example/contact', sentAt: new Date(Date.now() - 3600_000).toISOString(),
+    });
+    expect((await call('GET', `/v1/campaigns/${campaign.id}`)).json().status).toBe('running');
+    const closed = await call('POST', `/v1/campaigns/${campaign.id}/close`);
+    expect(closed.statusCode, closed.body).toBe(200);
+    expect(closed.json().status).toBe('closed');
+  });
+});
+
 describe('mailbox secrets', () => {
   it('stores passwords sealed and never returns them', async () => {
     const body = mailboxBody('secret.keeper@example.test');
@@ -316,9 +365,21 @@ describe('mailbox secrets', () => {
     const row = rows[0];
     expect(row.json).not.toContain('a-New-Password-789');
     expect(row.json).not.toContain('smtp-Secret-456!');
-    expect(row.imap_password_enc).toMatch(/^v1:/);
-    expect(t.secretBox.open(row.imap_password_enc)).toBe('a-New-Password-789');
-    expect(t.secretBox.open(row.smtp_password_enc)).toBe('smtp-Secret-456!');
+    expect(row.imap_password_enc).toMatch(new RegExp(`^v2:${t.secretBox.keyId}:`));
+    expect(t.secretBox.open(row.imap_password_enc, mailboxPasswordContext(created.id, 'imap'))).toBe('a-New-Password-789');
+    expect(t.secretBox.open(row.smtp_password_enc, mailboxPasswordContext(created.id, 'smtp'))).toBe('smtp-Secret-456!');
+  });
+
+  it('binds each sealed password to its row and column: a value copied elsewhere does not open', async () => {
+    const victim = await create('/v1/mailboxes', mailboxBody('victim@example.test'));
+    const attacker = await create('/v1/mailboxes', mailboxBody('attacker@example.test'));
+    expect((await openMailboxLogins(t.db.pool, t.secretBox, victim.id))!.imap.password).toBe('imap-Secret-123!');
+    // someone with write access to the table moves the victim's sealed password onto their own row
+    await t.db.pool.query('update mailboxes set imap_password_enc = (select imap_password_enc from mailboxes where id = $1) where id = $2', [victim.id, attacker.id]);
+    await expect(openMailboxLogins(t.db.pool, t.secretBox, attacker.id)).rejects.toBeInstanceOf(SecretBindingError);
+    // and between the columns of one row
+    await t.db.pool.query('update mailboxes set smtp_password_enc = imap_password_enc where id = $1', [victim.id]);
+    await expect(openMailboxLogins(t.db.pool, t.secretBox, victim.id)).rejects.toThrow(/does not belong there/u);
   });
 
   it('exposes the sync state read-only', async () => {

@@ -244,7 +244,7 @@ beforeAll(async () => {
 
   const logger = createLogger('silent');
   // Closing a campaign 0.001 day after its end: 2.4 "hours" of 100 ms.
-  const config = { ...loadConfig({}), queuePrefix: q.prefix, closeAfterDays: 0.001 };
+  const config = { ...loadConfig({ SONDE_ALLOW_PRIVATE_HOSTS: 'true' }), queuePrefix: q.prefix, closeAfterDays: 0.001 };
   deps = { pool: t.db.pool, redis: q.workerRedis, queues: q.queues, secretBox: t.secretBox, logger, config };
   workers = startWorkers({
     connection: q.workerRedis,
@@ -268,8 +268,8 @@ beforeAll(async () => {
     label: 'Marie',
     address: persona.address,
     persona: { firstName: 'Marie', lastName: 'Dupont', gender: 'female' },
-    imap: { host: dovecot.host, port: dovecot.port, secure: false, user: persona.user, password: persona.password },
-    smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: persona.user, password: persona.password },
+    imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: persona.user, password: persona.password },
+    smtp: { host: '127.0.0.1', port: smtp.port, secure: false, allowPlaintext: true, user: persona.user, password: persona.password },
     probeAddressPattern: 'marie.dupont.{token}@sonde.test',
   });
   expect(mailbox.status).toBe(201);
@@ -403,7 +403,7 @@ describe('SMTP failures', () => {
       });
     });
     const message = { from: { name: 'Marie Dupont', address: persona.address }, to: 'x@brand.example', subject: 's', text: 't', messageId: `${unique()}@sonde.test`, date: new Date() };
-    const failure = await sendMail({ host: '127.0.0.1', port: closed, secure: false, user: 'u', password: 'p' }, message).catch((err: unknown) => err);
+    const failure = await sendMail({ host: '127.0.0.1', port: closed, secure: false, allowPlaintext: true, user: 'u', password: 'p' }, message).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(SmtpSendError);
     expect(failure).toMatchObject({ permanent: false, responseCode: null });
   });
@@ -536,7 +536,7 @@ describe('campaign lifecycle through the API', () => {
       label: 'Sans SMTP',
       address: `sans.smtp.${unique()}@sonde.test`,
       persona: { firstName: 'Luc', lastName: 'Martin' },
-      imap: { host: dovecot.host, port: dovecot.port, secure: false, user: persona.user, password: persona.password },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: persona.user, password: persona.password },
     });
     const campaignId = await newCampaign({ scenarioIds: [], mailboxIds: [noSmtp.body.id], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 86_400_000).toISOString() });
     const refused = await api('POST', `/v1/campaigns/${campaignId}/schedule`);
@@ -748,8 +748,8 @@ describe('a mailbox that cannot send', () => {
       label: 'Marie (mot de passe changé)',
       address: `marie.${unique()}@sonde.test`,
       persona: { firstName: 'Marie', lastName: 'Dupont', gender: 'female' },
-      imap: { host: dovecot.host, port: dovecot.port, secure: false, user: persona.user, password: persona.password },
-      smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: LOCKED_OUT, password: 'old' },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: persona.user, password: persona.password },
+      smtp: { host: '127.0.0.1', port: smtp.port, secure: false, allowPlaintext: true, user: LOCKED_OUT, password: 'old' },
     });
     expect(locked.status).toBe(201);
     const campaignId = await newCampaign({ brandIds: [brand.id], mailboxIds: [locked.body.id], reminder: { afterHours: 24, max: 0 } });
@@ -773,7 +773,7 @@ describe('a mailbox that cannot send', () => {
     expect(['planned', 'sending']).toContain(waiting.status);
     expect(waiting.error).toBeNull();
 
-    const fixed = await api('PATCH', `/v1/mailboxes/${locked.body.id}`, { smtp: { host: '127.0.0.1', port: smtp.port, secure: false, user: persona.user, password: persona.password } });
+    const fixed = await api('PATCH', `/v1/mailboxes/${locked.body.id}`, { smtp: { host: '127.0.0.1', port: smtp.port, secure: false, allowPlaintext: true, user: persona.user, password: persona.password } });
     expect(fixed.status).toBe(200);
     await until('the probe sent with the new settings', async () => (await status(probe.id)) === 'sent');
     expect(smtp.to(brand.contact)).toHaveLength(1);

@@ -106,7 +106,7 @@ beforeAll(async () => {
       label: 'Sophie',
       address: user.address,
       persona: { firstName: 'Sophie', lastName: 'Bernard', gender: 'female' },
-      imap: { host: inject('dovecot').host, port: inject('dovecot').port, secure: false, user: user.user, password: user.password },
+      imap: { host: inject('dovecot').host, port: inject('dovecot').port, secure: false, allowPlaintext: true, user: user.user, password: user.password },
     })
   ).body.id;
   ids.campaign = (await api('POST', '/v1/campaigns', { name: 'Baromètre 2026', brandIds: ids.brands, scenarioIds: [scenario], mailboxIds: [mailbox], probesPerBrand: 2 })).body.id;

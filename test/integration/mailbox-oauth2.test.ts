@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../src/audit/webhook-payload.ts';
+import { mailboxOAuth2Context, mailboxPasswordContext } from '../../src/db/mailboxes.repo.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
 import { startDovecot, type DovecotServer } from '../../src/devtools/dovecot.ts';
 import { SMTPServer } from 'smtp-server';
@@ -80,10 +81,13 @@ describe('oauth2 mailboxes in the API', () => {
     const texts = [res.body, (await t.app.inject({ method: 'GET', url: `/v1/mailboxes/${box.id}`, headers: t.auth() })).body];
     for (const text of texts) for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
 
-    const { rows } = await t.db.pool.query('select row_to_json(m)::text as json, imap_oauth2_enc, imap_password_enc from mailboxes m where id = $1', [box.id]);
+    const { rows } = await t.db.pool.query('select row_to_json(m)::text as json, imap_oauth2_enc, smtp_oauth2_enc, imap_password_enc from mailboxes m where id = $1', [box.id]);
     for (const secret of Object.values(SECRETS)) expect(rows[0].json).not.toContain(secret);
     expect(rows[0].imap_password_enc).toBeNull();
-    expect(JSON.parse(t.secretBox.open(rows[0].imap_oauth2_enc))).toEqual(SECRETS);
+    expect(JSON.parse(t.secretBox.open(rows[0].imap_oauth2_enc, mailboxOAuth2Context(box.id, 'imap')))).toEqual(SECRETS);
+    expect(JSON.parse(t.secretBox.open(rows[0].smtp_oauth2_enc, mailboxOAuth2Context(box.id, 'smtp')))).toEqual(SECRETS);
+    // bound to its column: the IMAP credentials do not open as the SMTP ones
+    expect(() => t.secretBox.open(rows[0].imap_oauth2_enc, mailboxOAuth2Context(box.id, 'smtp'))).toThrow();
   });
 
   it('renews one secret and keeps the others; switches back to a password', async () => {
@@ -92,14 +96,14 @@ describe('oauth2 mailboxes in the API', () => {
     const renewed = await patch(created.id, { imap: { auth: { type: 'oauth2', provider: 'google', refreshToken: '1//a-new-refresh-token' } } });
     expect(renewed.statusCode, renewed.body).toBe(200);
     const { rows } = await t.db.pool.query('select imap_oauth2_enc from mailboxes where id = $1', [created.id]);
-    expect(JSON.parse(t.secretBox.open(rows[0].imap_oauth2_enc))).toEqual({ ...SECRETS, refreshToken: '1//a-new-refresh-token' });
+    expect(JSON.parse(t.secretBox.open(rows[0].imap_oauth2_enc, mailboxOAuth2Context(created.id, 'imap')))).toEqual({ ...SECRETS, refreshToken: '1//a-new-refresh-token' });
 
     const back = await patch(created.id, { imap: { password: 'an-app-password' } });
     expect(back.statusCode, back.body).toBe(200);
     expect(back.json().imap.auth).toEqual({ type: 'password' });
     const after = await t.db.pool.query('select imap_oauth2_enc, imap_password_enc from mailboxes where id = $1', [created.id]);
     expect(after.rows[0].imap_oauth2_enc).toBeNull();
-    expect(t.secretBox.open(after.rows[0].imap_password_enc)).toBe('an-app-password');
+    expect(t.secretBox.open(after.rows[0].imap_password_enc, mailboxPasswordContext(created.id, 'imap'))).toBe('an-app-password');
   });
 
   it('refuses incomplete or contradictory logins', async () => {
@@ -138,6 +142,7 @@ describe('an oauth2 mailbox against Dovecot', () => {
         host: dovecot.host,
         port: dovecot.port,
         secure: false,
+        allowPlaintext: true, // the test Dovecot offers no STARTTLS
         user: user.user,
         auth: { type: 'oauth2', provider: 'custom', tokenUrl: oauth.tokenUrl, clientId: oauth.client.clientId, clientSecret: oauth.client.clientSecret, refreshToken },
       },
@@ -229,7 +234,7 @@ describe('an oauth2 mailbox against Dovecot', () => {
     try {
       const res = await post({
         label: 'Early', address: user.address, persona: { firstName: 'Marie', lastName: 'Dupont' },
-        imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, auth: { type: 'oauth2', provider: 'custom', tokenUrl: oauth.tokenUrl, clientId: oauth.client.clientId, clientSecret: oauth.client.clientSecret, refreshToken } },
+        imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, auth: { type: 'oauth2', provider: 'custom', tokenUrl: oauth.tokenUrl, clientId: oauth.client.clientId, clientSecret: oauth.client.clientSecret, refreshToken } },
       });
       const mailboxId: string = res.json().id;
       const sync = new MailboxSync({ pool: t.db.pool, secretBox: t.secretBox, connections, maxMessageBytes: 1 << 20, tokens: new AccessTokenCache() });
@@ -283,8 +288,8 @@ describe('an oauth2 mailbox sending', () => {
     try {
       const res = await post({
         label: 'Sender', address: user.address, persona: { firstName: 'Marie', lastName: 'Dupont' },
-        imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, auth },
-        smtp: { host: '127.0.0.1', port, secure: false, user: user.user, auth },
+        imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, auth },
+        smtp: { host: '127.0.0.1', port, secure: false, allowPlaintext: true, user: user.user, auth },
       });
       expect(res.statusCode, res.body).toBe(201);
       const opened = await openMailboxLogins(t.db.pool, t.secretBox, res.json().id);

@@ -78,7 +78,7 @@ async function mailboxFixture(options: { password?: string; sync?: Partial<SyncM
       label: 'Marie',
       address: user.address,
       persona: { firstName: 'Marie', lastName: 'Dupont', gender: 'female' },
-      imap: { host: dovecot.host, port: dovecot.port, secure: false, user: user.user, password: options.password ?? user.password },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, password: options.password ?? user.password },
     },
   });
   expect(res.statusCode, res.body).toBe(201);

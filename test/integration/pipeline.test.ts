@@ -39,7 +39,7 @@ async function api(method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payloa
 beforeAll(async () => {
   q = createTestQueues();
   t = await createTestContext({ requestSync: (id) => requestSync(q.queues, id) });
-  const config = { ...loadConfig({}), queuePrefix: q.prefix };
+  const config = { ...loadConfig({ SONDE_ALLOW_PRIVATE_HOSTS: 'true' }), queuePrefix: q.prefix };
   built = buildProcessors({ pool: t.db.pool, redis: q.workerRedis, queues: q.queues, secretBox: t.secretBox, logger: createLogger('silent'), config });
   workers = startWorkers({ connection: q.workerRedis, prefix: q.prefix, concurrency: 2, processors: built.processors, logger: createLogger('silent') });
   events = {
@@ -62,7 +62,7 @@ beforeAll(async () => {
     label: 'Sophie',
     address: user.address,
     persona: { firstName: 'Sophie', lastName: 'Bernard', gender: 'female' },
-    imap: { host: inject('dovecot').host, port: inject('dovecot').port, secure: false, user: user.user, password: user.password },
+    imap: { host: inject('dovecot').host, port: inject('dovecot').port, secure: false, allowPlaintext: true, user: user.user, password: user.password },
   });
   mailboxId = mailbox.body.id;
   scenarioId = scenario.body.id;

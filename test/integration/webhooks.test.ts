@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventId, type ProbeEvent, type WebhookEvent } from '../../src/audit/webhook-payload.ts';
+import { webhookSecretContext } from '../../src/db/webhooks.repo.ts';
 import { emitEvents } from '../../src/flow/events.ts';
 import { createLogger } from '../../src/logger.ts';
 import { queueEventSink, webhooksProcessor } from '../../src/queue/webhooks.job.ts';
@@ -96,8 +97,10 @@ describe('webhooks API', () => {
     expect(patched.body).not.toContain('another-secret');
 
     const { rows } = await t.db.pool.query<{ secret_enc: string }>('select secret_enc from webhooks where id = $1', [created.id]);
-    expect(rows[0]!.secret_enc).toMatch(/^v1:/);
-    expect(t.secretBox.open(rows[0]!.secret_enc)).toBe('another-secret-0123456789');
+    expect(rows[0]!.secret_enc).toMatch(/^v2:/);
+    expect(t.secretBox.open(rows[0]!.secret_enc, webhookSecretContext(created.id))).toBe('another-secret-0123456789');
+    // bound to its row: it does not open as another webhook's secret
+    expect(() => t.secretBox.open(rows[0]!.secret_enc, webhookSecretContext('00000000-0000-4000-8000-000000000000'))).toThrow();
 
     const list = await t.app.inject({ method: 'GET', url: '/v1/webhooks', headers: t.auth() });
     expect(list.json().items.map((w: { id: string }) => w.id)).toContain(created.id);

@@ -112,10 +112,13 @@ describe('classifyMessage rules', () => {
   });
 
   it.each(['noreply', 'no-reply', 'no_reply', 'donotreply', 'do-not-reply', 'ne-pas-repondre', 'nepasrepondre', 'ne_pas_repondre', 'noreply-sav', 'info.noreply'])(
-    'treats %s@ as a no-reply sender',
+    'treats %s@ as a no-reply sender, which alone does not make an acknowledgement',
     (local) => {
-      const result = classifyMessage(message({ from: { name: '', address: `${local}@marque.example` } }));
-      expect(result).toEqual({ kind: 'acknowledgement', signals: ['sender:no-reply'] });
+      const from = { name: '', address: `${local}@marque.example` };
+      expect(classifyMessage(message({ from }))).toEqual({ kind: 'answer', signals: ['sender:no-reply'] });
+      const receipt = message({ from, text: 'Bonjour,\n\nNous avons bien reçu votre demande et nous reviendrons vers vous.\n\nLe service client' });
+      expect(classifyMessage(receipt).kind).toBe('acknowledgement');
+      expect(classifyMessage(receipt).signals).toContain('sender:no-reply');
     },
   );
 
@@ -138,7 +141,7 @@ describe('classifyMessage rules', () => {
       subject: 'Delivery attempt',
       text: 'We were unable to deliver your parcel today. It could not be delivered because nobody was home.',
     });
-    expect(classifyMessage(carrier)).toEqual({ kind: 'acknowledgement', signals: ['sender:no-reply'] });
+    expect(classifyMessage(carrier)).toEqual({ kind: 'answer', signals: ['sender:no-reply'] });
   });
 
   it('looks for wording in the new text only, never in the quoted history', () => {
@@ -224,10 +227,29 @@ describe('classifyMessage rules', () => {
     ]);
     const elsewhere = message({ from: { name: 'Julie', address: 'julie@helpdesk-platform.example' }, inReplyTo: [], references: [] });
     expect(classifyMessage(elsewhere, context)).toEqual({ kind: 'answer', signals: [] });
-    expect(classifyMessage(message({ from: { name: '', address: 'noreply@marque.example' } }), context)).toEqual({
+    expect(classifyMessage(message({ from: { name: '', address: 'noreply@marque.example' }, headers: { 'auto-submitted': ['auto-replied'] } }), context)).toEqual({
       kind: 'acknowledgement',
-      signals: ['sender:no-reply', 'sender:brand-domain'],
+      signals: ['header:auto-submitted=auto-replied', 'sender:no-reply', 'sender:brand-domain'],
     });
+  });
+});
+
+describe('no-reply senders on real-looking French mails', () => {
+  it.each([
+    ['answer-ne-pas-repondre-banque-fr.eml'],
+    ['answer-noreply-html-energie-fr.eml'],
+  ])('%s answers the question from a no-reply address: an answer', async (file) => {
+    const result = classifyMessage(await fixture(file));
+    expect(result).toEqual({ kind: 'answer', signals: ['sender:no-reply'] });
+  });
+
+  it.each([
+    ['ack-noreply-sender-fr.eml', 'phrase:fr:votre message nous est parvenu'],
+    ['ack-ne-pas-repondre-ticket-fr.eml', 'phrase:ticket-opened'],
+  ])('%s, from a no-reply address with receipt or ticket wording, is an acknowledgement', async (file, signal) => {
+    const result = classifyMessage(await fixture(file));
+    expect(result.kind).toBe('acknowledgement');
+    expect(result.signals).toEqual(expect.arrayContaining(['sender:no-reply', signal]));
   });
 });
 

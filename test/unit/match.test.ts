@@ -251,6 +251,15 @@ describe('matchMessage: ticket_ref', () => {
 });
 
 describe('matchMessage: domain_subject', () => {
+  it('matches a brand known by an address at a public mail domain by that exact address, never by the domain', () => {
+    const artisan = { brandSenderDomains: [], brandContactAddresses: ['atelier.boisdore@gmail.com'] };
+    const reply = (address: string) => message({ from: from(address), subject: `RE: ${WARRANTY.subject}` });
+    expect(matchMessage(reply('atelier.boisdore@gmail.com'), [probe('p1', artisan)], NO_HISTORY)).toMatchObject({ probeId: 'p1', rule: 'domain_subject' });
+    expect(matchMessage(reply('Atelier.BoisDore@gmail.com'), [probe('p1', artisan)], NO_HISTORY)).toMatchObject({ probeId: 'p1' });
+    // a stranger at gmail.com, on the same subject, is not the brand
+    expect(matchMessage(reply('jean.inconnu@gmail.com'), [probe('p1', artisan)], NO_HISTORY)).toBeNull();
+  });
+
   it('matches a reply that lost its threading headers by domain and subject', () => {
     const reply = message({ subject: `RE: ${WARRANTY.subject}` });
     const result = matchMessage(reply, [probe('p1'), probe('p2', DELIVERY)], NO_HISTORY);

@@ -46,6 +46,16 @@ describe('parseMessage', () => {
     expect(msg.text).not.toMatch(/\n{3}/);
   });
 
+  it('leaves the hidden preheader and other invisible text of an HTML-only message out of its text', async () => {
+    const msg = await parseMessage(fixture('html-only-preheader-fr-answer.eml'));
+    expect(msg.text).toMatch(/^Bonjour Madame Dupont,/u);
+    expect(msg.text).toContain('garanti 10 ans');
+    expect(msg.text).toContain('Camille Roux');
+    for (const hidden of ['-20', 'literie', 'Offre réservée', 'Version mobile', '\u034f', '\u200c']) expect(msg.text).not.toContain(hidden);
+    // the HTML itself is kept as received
+    expect(msg.html).toContain('Profitez de -20');
+  });
+
   it('marks an image referenced by cid as inline and a PDF attachment as not', async () => {
     const msg = await parseMessage(fixture('brand-html-fr-answer.eml'));
     expect(msg.partTypes).toEqual(['text/plain', 'text/html', 'image/png', 'application/pdf']);

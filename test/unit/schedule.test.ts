@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PlanError } from '../../src/audit/plan-error.ts';
 import { defaultReminderBody, reminderSubject } from '../../src/audit/reminder-text.ts';
 import { mulberry32 } from '../../src/audit/random.ts';
-import { nextSendTime, planCampaign, probeAddress, probeToken, sendWindowIntervals, type PlanBrand, type PlanCampaign, type PlanMailbox, type PlanScenario, type PlannedProbe } from '../../src/audit/schedule.ts';
+import { nextSendTime, overdueSendTime, planCampaign, probeAddress, probeToken, sendWindowIntervals, type PlanBrand, type PlanCampaign, type PlanMailbox, type PlanScenario, type PlannedProbe } from '../../src/audit/schedule.ts';
 import { renderTemplate, unknownPlaceholders } from '../../src/audit/probe-template.ts';
 import { withQuote } from '../../src/audit/quote-format.ts';
 
@@ -176,6 +176,36 @@ describe('planCampaign: who asks what', () => {
         });
       }
     }
+  });
+});
+
+describe('overdueSendTime', () => {
+  const HOUR = 3_600_000;
+  const night = new Date('2025-03-04T22:30:00+01:00'); // Tuesday night, window closed
+  const opening = new Date('2025-03-05T09:00:00+01:00').getTime();
+
+  it('spreads overdue probes over the first hours of the next opening, not all at it', () => {
+    const times = Array.from({ length: 30 }, (_, i) => overdueSendTime(night, WEEKDAYS, PARIS, i / 30, 3 * HOUR)!.getTime());
+    expect(Math.min(...times)).toBe(opening);
+    expect(Math.max(...times)).toBeGreaterThanOrEqual(opening + 2.8 * HOUR);
+    expect(Math.max(...times)).toBeLessThan(opening + 3 * HOUR);
+    expect(new Set(times).size).toBe(30);
+  });
+
+  it('gives the same time at every check during the opening, and now once it has passed', () => {
+    const planned = overdueSendTime(night, WEEKDAYS, PARIS, 0.5, 3 * HOUR)!;
+    expect(planned).toEqual(new Date(opening + 1.5 * HOUR));
+    expect(overdueSendTime(new Date(opening + 0.5 * HOUR), WEEKDAYS, PARIS, 0.5, 3 * HOUR)).toEqual(planned);
+    const later = new Date(opening + 2 * HOUR);
+    expect(overdueSendTime(later, WEEKDAYS, PARIS, 0.5, 3 * HOUR)).toEqual(later);
+  });
+
+  it('continues over the next opening when the window closes first, and is null when it never opens', () => {
+    const fridayNight = new Date('2025-03-07T22:00:00+01:00');
+    expect(overdueSendTime(fridayNight, WEEKDAYS, PARIS, 0.5, 3 * HOUR)).toEqual(new Date('2025-03-10T10:30:00+01:00'));
+    // 10.8 h of open time: Monday's nine hours, then 1.8 h on Tuesday
+    expect(overdueSendTime(fridayNight, WEEKDAYS, PARIS, 0.9, 12 * HOUR)).toEqual(new Date('2025-03-11T10:48:00+01:00'));
+    expect(overdueSendTime(night, { days: [], from: '09:00', to: '18:00' }, PARIS, 0.5, 3 * HOUR)).toBeNull();
   });
 });
 

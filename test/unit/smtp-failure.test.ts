@@ -40,6 +40,14 @@ describe('classifySmtpError', () => {
     }
   });
 
+  it('says a connection failure in plain words, keeping the raw error (addresses, ports) as its cause for the logs', () => {
+    const raw = nodemailerError('connect ECONNREFUSED 10.0.0.5:25', { code: 'ECONNECTION' });
+    const err = classifySmtpError(raw);
+    expect(err.message).toBe('the SMTP server could not be reached, or cut the connection (ECONNECTION)');
+    expect(err.message).not.toMatch(/10\.0\.0\.5|:25/u);
+    expect(err.cause).toBe(raw);
+  });
+
   it('takes what nodemailer refused before talking (no credentials, bad settings) for permanent', () => {
     expect(classifySmtpError(nodemailerError('Missing credentials for "PLAIN"', { code: 'EAUTH', command: 'API' })).permanent).toBe(true);
     expect(classifySmtpError(nodemailerError('No recipients defined', { code: 'EENVELOPE', command: 'API' })).permanent).toBe(true);
@@ -110,7 +118,7 @@ describe('a fault of the mailbox', () => {
 });
 
 describe('sendOnce', () => {
-  const login = { host: 'smtp.example', port: 587, secure: false, user: 'u', password: 'p' };
+  const login = { host: 'smtp.example', port: 587, secure: false, allowPlaintext: true, user: 'u', password: 'p' };
   const mailbox = { address: 'marie@sonde.example', persona: { firstName: 'Marie', lastName: 'Dupont' }, smtp: login, imap: login };
   const message = { from: { name: 'Marie Dupont', address: 'marie@sonde.example' }, to: 'sc@brand.example', subject: 'Question', text: 'Bonjour', messageId: 'a1@sonde.example', date: new Date('2026-03-03T09:00:00Z') };
   const acceptedAt = new Date('2026-03-03T09:00:01Z');
