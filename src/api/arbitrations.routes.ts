@@ -8,12 +8,10 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { openDisputes } from '../audit/double-rating.ts';
 import { findCampaign } from '../db/campaigns.repo.ts';
 import type { Pool } from '../db/pool.ts';
-import { listCampaignGrades, listCampaignOverriddenCriteria, pageReplies, type ReplyGrade } from '../db/ratings.repo.ts';
+import { arbitrationQueue } from '../flow/rating-views.ts';
 import { found } from './problem.ts';
-import { presentRatings } from './rating-schema.ts';
 import { Page, PageQuery, Timestamp, Uuid, Nullable, commonErrors } from './schemas.ts';
 
 export interface ArbitrationsRouteOptions {
@@ -52,28 +50,20 @@ export const arbitrationsRoutes: FastifyPluginAsyncTypebox<ArbitrationsRouteOpti
     async (request) => {
       const { campaignId, limit, cursor } = request.query;
       found(await findCampaign(db, campaignId), 'campaign', campaignId);
-      const [grades, overridden] = await Promise.all([listCampaignGrades(db, campaignId), listCampaignOverriddenCriteria(db, campaignId)]);
-      const byReply = new Map<string, ReplyGrade[]>();
-      for (const grade of grades) byReply.set(grade.replyId, [...(byReply.get(grade.replyId) ?? []), grade]);
-      const open = new Map(
-        [...byReply]
-          .map(([replyId, own]) => [replyId, openDisputes(own, overridden.get(replyId) ?? new Set())] as const)
-          .filter(([, disputes]) => disputes.length > 0),
-      );
-      const page = await pageReplies(db, [...open.keys()], { limit, cursor });
+      const page = await arbitrationQueue(db, campaignId, { limit, cursor }, request.caller?.keyId ?? null);
       return {
         nextCursor: page.nextCursor,
-        items: page.items.map((reply) => ({
+        items: page.items.map(({ reply, disputes, ratings }) => ({
           replyId: reply.id,
           probeId: reply.probeId,
           brandId: reply.brandId,
           campaignId: reply.campaignId,
           receivedAt: reply.receivedAt,
-          disputes: open.get(reply.id)!.map((d) => ({
+          disputes: disputes.map((d) => ({
             criterion: d.criterion,
             ratings: d.grades.map((g) => ({ rater: g.rater, raterKeyId: g.raterId, value: g.value, comment: g.comment, ratedAt: g.ratedAt })),
           })),
-          ratings: presentRatings(byReply.get(reply.id) ?? [], request.caller?.keyId ?? null),
+          ratings,
         })),
       };
     },

@@ -12,16 +12,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { PRESENCE_THRESHOLD } from '../audit/agreement.ts';
-import { agreementByCriterion } from '../audit/double-rating.ts';
 import { CRITERIA, CRITERION_MAX, type CriterionId } from '../audit/score.ts';
 import { findCampaign } from '../db/campaigns.repo.ts';
 import type { Pool } from '../db/pool.ts';
-import { listCampaignGrades, listReplyGrades, type ReplyGrade } from '../db/ratings.repo.ts';
 import { findReply } from '../db/reply-views.repo.ts';
 import { rateReply, type GradeChange } from '../flow/rate-reply.ts';
-import type { Caller } from './auth.ts';
+import { campaignAgreement, ownRating, replyRatings } from '../flow/rating-views.ts';
 import { ApiProblem, found } from './problem.ts';
-import { presentRatings } from './rating-schema.ts';
 import { IdParams, Nullable, Uuid, commonErrors } from './schemas.ts';
 
 export interface RatingsRouteOptions {
@@ -59,26 +56,13 @@ const AgreementView = Type.Object({
 
 const tags = ['ratings'];
 
-/** The ratings the caller may see (see "Blindness" above). */
-function visibleTo<R extends { mine: boolean }>(ratings: R[], caller: Caller | null): R[] {
-  if (caller?.role === 'admin') return ratings;
-  if (caller?.role !== 'auditor') return [];
-  return ratings.some((r) => r.mine) ? ratings : [];
-}
-
 export const ratingsRoutes: FastifyPluginAsyncTypebox<RatingsRouteOptions> = async (app, { pool: db }) => {
-  async function view(replyId: string, caller: Caller | null) {
-    const ratings = presentRatings(await listReplyGrades(db, replyId), caller?.keyId ?? null);
-    const shown = visibleTo(ratings, caller);
-    return { replyId, count: ratings.length, hidden: ratings.length - shown.length, ratings: shown };
-  }
-
   app.get(
     '/replies/:id/ratings',
     { schema: { tags, params: IdParams, response: { 200: RatingsView, ...commonErrors } } },
     async (request) => {
       found(await findReply(db, request.params.id), 'reply', request.params.id);
-      return view(request.params.id, request.caller);
+      return replyRatings(db, request.params.id, request.caller);
     },
   );
 
@@ -115,7 +99,7 @@ export const ratingsRoutes: FastifyPluginAsyncTypebox<RatingsRouteOptions> = asy
         }),
       );
       await rateReply(db, id, caller.keyId, changes);
-      const mine = presentRatings(await listReplyGrades(db, id), caller.keyId).find((r) => r.mine);
+      const mine = await ownRating(db, id, caller.keyId);
       // a rating whose every grade was removed is no rating: say so with the empty one
       const now = new Date();
       return mine ?? { rater: caller.label, raterKeyId: caller.keyId, mine: true, criteria: {}, ratedAt: now, updatedAt: now };
@@ -135,14 +119,12 @@ export const ratingsRoutes: FastifyPluginAsyncTypebox<RatingsRouteOptions> = asy
     async (request) => {
       const id = request.params.id;
       found(await findCampaign(db, id), 'campaign', id);
-      const byReply = new Map<string, ReplyGrade[]>();
-      for (const grade of await listCampaignGrades(db, id)) byReply.set(grade.replyId, [...(byReply.get(grade.replyId) ?? []), grade]);
       const weighted = request.query.weighted;
       return {
         campaignId: id,
         weighted,
         presenceThreshold: PRESENCE_THRESHOLD,
-        criteria: agreementByCriterion([...byReply.values()], CRITERIA.map((c) => c.id), { weighted }),
+        criteria: await campaignAgreement(db, id, weighted),
       };
     },
   );

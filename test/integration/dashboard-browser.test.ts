@@ -354,6 +354,7 @@ describe('the dashboard in Chromium', () => {
       `/campaigns/${ids.campaign}/report?brandId=${ids.brands[0]}`,
       '/review',
       '/mailboxes',
+      `/arbitrations?campaignId=${ids.campaign}`,
     ];
     const { context, page } = await signedIn(auditorKey);
     for (const path of pages) {

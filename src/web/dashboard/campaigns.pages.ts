@@ -3,7 +3,8 @@
  * median delay. `/campaigns/:id`: one campaign's headline figures, charts, ranking by sector
  * and each brand's figures, narrowed by the filters in the URL (`sectorId`, `from`, `to`) so a
  * page can be shared. The figures are those of `/v1/stats` and `/v1/campaigns/:id/ranking`:
- * the same repository functions compute them.
+ * the same repository functions compute them. Its raters' agreement per criterion is that of
+ * `/v1/campaigns/:id/agreement` (`src/flow/rating-views.ts`).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { DateTime } from 'luxon';
@@ -11,6 +12,8 @@ import { findCampaign, listCampaigns } from '../../db/campaigns.repo.ts';
 import { computeRanking, type SectorRanking } from '../../db/ranking.repo.ts';
 import { listSectors } from '../../db/sectors.repo.ts';
 import { computeStats, type StatsFilter } from '../../db/stats.repo.ts';
+import { campaignAgreement } from '../../flow/rating-views.ts';
+import type { Agreement } from '../../audit/agreement.ts';
 import { delayHistogramSvg, responseRateByBrandSvg, weeklySeriesSvg } from '../charts.ts';
 import { html, type Html } from '../html.ts';
 import { t as reportStrings } from '../i18n.ts';
@@ -83,10 +86,11 @@ export const campaignPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app,
     const filters = parseFilters(request.query);
     const filter = statsFilter(campaign.id, filters, campaign.timezone);
     const { campaignId: _, ...narrow } = filter;
-    const [headline, ranking, sectors] = await Promise.all([
+    const [headline, ranking, sectors, agreement] = await Promise.all([
       computeStats(pool, { filter, groupBy: null, series: 'week' }),
       computeRanking(pool, campaign.id, narrow),
       listSectors(pool, { limit: 500 }),
+      campaignAgreement(pool, campaign.id, false),
     ]);
     const ctx = pageContext(request, reply, deps.context, campaign.timezone);
     const t = ctx.t.campaign;
@@ -127,7 +131,8 @@ export const campaignPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app,
       <h2>${t.charts}</h2>
       ${charts}
       <h2>${t.ranking}</h2>
-      ${ranking && ranking.sectors.length > 0 ? ranking.sectors.map((s) => sectorTable(ctx, campaign.id, s, headline.norms, query)) : html`<p>${t.noData}</p>`}`;
+      ${ranking && ranking.sectors.length > 0 ? ranking.sectors.map((s) => sectorTable(ctx, campaign.id, s, headline.norms, query)) : html`<p>${t.noData}</p>`}
+      ${agreementTable(ctx, campaign.id, agreement)}`;
     return reply.type('text/html; charset=utf-8').send(
       renderPage(ctx, {
         title: campaign.name,
@@ -186,4 +191,29 @@ function sectorTable(ctx: PageContext, campaignId: string, sector: SectorRanking
       </tbody>
     </table>
   </section>`;
+}
+
+/** The raters' agreement, criterion by criterion, for the criteria rated twice at least once. */
+function agreementTable(ctx: PageContext, campaignId: string, agreement: Record<string, Agreement>): Html {
+  const t = ctx.t.campaign;
+  const rated = Object.entries(agreement).filter(([, a]) => a.pairs > 0);
+  return html`<h2 id="agreement-title">${t.agreement}</h2>
+    ${ctx.canAct ? html`<div class="links"><a href="/arbitrations?campaignId=${campaignId}">${t.arbitrations}</a></div>` : null}
+    ${rated.length === 0
+      ? html`<p>${t.noAgreement}</p>`
+      : html`<p class="muted">${t.agreementHelp}</p>
+        <table data-agreement aria-labelledby="agreement-title">
+          <thead><tr><th scope="col">${ctx.t.reply.criterion}</th><th scope="col" class="num">${t.pairs}</th><th scope="col" class="num">${t.observed}</th><th scope="col" class="num">${t.kappa}</th><th scope="col" class="num">${t.disagreements}</th></tr></thead>
+          <tbody>
+            ${rated.map(
+              ([criterion, a]) => html`<tr data-criterion="${criterion}">
+                <th scope="row">${ctx.t.criteria[criterion] ?? criterion}</th>
+                <td class="num" data-value="${String(a.pairs)}">${ctx.fmt.number(a.pairs)}</td>
+                <td class="num" data-value="${String(a.observed)}">${ctx.fmt.percent(a.observed)}</td>
+                <td class="num" data-value="${String(a.kappa)}">${ctx.fmt.number(a.kappa, 2)}</td>
+                <td class="num" data-value="${String(a.disagreements)}">${ctx.fmt.number(a.disagreements)}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>`}`;
 }

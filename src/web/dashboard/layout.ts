@@ -18,6 +18,7 @@ export function renderPage(ctx: PageContext, opts: PageOptions): string {
           <li><a href="/">${t.nav.campaigns}</a></li>
           <li><a href="/review">${t.nav.review}</a></li>
           <li><a href="/mailboxes">${t.nav.mailboxes}</a></li>
+          ${ctx.canAct ? html`<li><a href="/arbitrations">${t.nav.arbitrations}</a></li>` : null}
         </ul>
       </nav>
       <div class="who">

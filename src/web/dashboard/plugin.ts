@@ -45,6 +45,7 @@ import { reviewPages } from './review.pages.ts';
 import type { EventSink } from '../../flow/events.ts';
 import { mailboxPages } from './mailboxes.pages.ts';
 import { reportPages } from './report.pages.ts';
+import { arbitrationPages } from './arbitrations.pages.ts';
 import type { PdfRenderer } from '../pdf.ts';
 
 export interface DashboardDeps {
@@ -227,5 +228,6 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
   await app.register(replyPages, { deps: pageDeps });
   await app.register(reviewPages, { deps: pageDeps });
   await app.register(mailboxPages, { deps: pageDeps });
+  await app.register(arbitrationPages, { deps: pageDeps });
   await app.register(reportPages, { deps: { ...pageDeps, pdfRenderer: deps.pdfRenderer } });
 };

@@ -2,7 +2,9 @@
  * `/replies/:id`: a reply: the brand's mail in a sandboxed frame (no script, no same origin),
  * its own text with the spelling errors marked, the score grid criterion by criterion with
  * the overrides beside the automatic values, and, for an auditor, the override form, which
- * goes through the same flow as `PUT /v1/replies/:id/evaluation`.
+ * goes through the same flow as `PUT /v1/replies/:id/evaluation`; the auditors' ratings, blind
+ * as `GET /v1/replies/:id/ratings`, and an auditor's own rating form, saved through the same
+ * flow as `PUT /v1/replies/:id/ratings/mine` (see `./ratings.view.ts`).
  *
  * `/messages/:id/mail`: the sanitised mail alone, the frame's source, under a CSP of its own
  * (`default-src 'none'; img-src data:; style-src 'unsafe-inline'`): inline `cid:` images show,
@@ -20,8 +22,10 @@ import { findProbe } from '../../db/probes.repo.ts';
 import { findMessageSource } from '../../db/report.repo.ts';
 import { findLatestAnalysis, findReply } from '../../db/reply-views.repo.ts';
 import { evaluateReply, type CriterionOverrides } from '../../flow/evaluate-reply.ts';
-import { refusedArbitrations } from '../../flow/rate-reply.ts';
+import { rateReply, refusedArbitrations } from '../../flow/rate-reply.ts';
+import { ownRating, replyRatings } from '../../flow/rating-views.ts';
 import { scoreOfReply } from '../../flow/score-reply.ts';
+import { hasRole } from '../../flow/identify-key.ts';
 import { documentHtml, html, trustedHtml, type Html } from '../html.ts';
 import { pickLang, t as reportStrings } from '../i18n.ts';
 import { renderSafeMail } from '../mail-view.ts';
@@ -30,6 +34,7 @@ import { pageContext, type PageContext } from './context.ts';
 import { contentSecurityPolicy } from './csp.ts';
 import { csrfField, renderPage } from './layout.ts';
 import type { PageDeps } from './plugin.ts';
+import { ratingForm, ratingsSection, readGrades } from './ratings.view.ts';
 import { WebError } from './web-error.ts';
 
 const gunzipAsync = promisify(gunzip);
@@ -49,8 +54,16 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
     return { reply, message: message!, analysis, score, probe, campaign };
   }
 
-  async function show(request: FastifyRequest, reply: FastifyReply, id: string, notice: { saved?: boolean; errors?: string[]; form?: FormBody } = {}) {
+  async function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    notice: { saved?: boolean; rated?: boolean; errors?: string[]; form?: FormBody; ratingForm?: FormBody } = {},
+  ) {
     const data = await load(id);
+    const viewer = request.viewer;
+    const [ratings, mine] = await Promise.all([replyRatings(pool, id, viewer), viewer?.keyId ? ownRating(pool, id, viewer.keyId) : undefined]);
+    const canRate = ctxCanRate(viewer);
     const ctx = pageContext(request, reply, deps.context, data.campaign?.timezone);
     const t = ctx.t.reply;
     const result = data.analysis?.result as (ReplyAnalysis & { skipped?: string }) | undefined;
@@ -59,6 +72,7 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
     const body = html`
       <p><a href="${back}">← ${data.campaign?.name ?? ctx.t.nav.campaigns}</a></p>
       ${notice.saved && html`<p class="notice" role="status">${t.saved}</p>`}
+      ${notice.rated && html`<p class="notice" role="status">${t.rated}</p>`}
       ${notice.errors?.length ? html`<div class="error-box" role="alert"><ul>${notice.errors.map((e) => html`<li>${e}</li>`)}</ul></div>` : null}
       <dl class="figures">
         <div><dt>${t.from}</dt><dd>${data.message.from.name ? html`${data.message.from.name} ` : null}${data.message.from.address ?? ctx.t.none}</dd></div>
@@ -74,13 +88,35 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
       ${replyText(ctx, data.message, analysed)}
       <h2>${t.grid}</h2>
       ${data.score ? scoreGrid(ctx, data.score) : html`<p>${t.noAnalysis}</p>`}
+      ${ratingsSection(ctx, ratings)}
+      ${canRate ? ratingForm(ctx, id, mine, notice.ratingForm) : null}
       ${ctx.canAct && data.score ? overrideForm(ctx, id, data.score, notice.form) : null}`;
     const title = `${ctx.t.brand.kind[data.reply.kind] ?? data.reply.kind}${data.message.subject ? ` — ${data.message.subject}` : ''}`;
     return reply.code(notice.errors?.length ? (reply.statusCode === 403 ? 403 : 422) : 200).type('text/html; charset=utf-8').send(renderPage(ctx, { title, body }));
   }
 
-  app.get<{ Params: { id: string }; Querystring: { saved?: string } }>('/replies/:id', async (request, reply) =>
-    show(request, reply, request.params.id, { saved: request.query.saved === '1' }),
+  app.get<{ Params: { id: string }; Querystring: { saved?: string; rated?: string } }>('/replies/:id', async (request, reply) =>
+    show(request, reply, request.params.id, { saved: request.query.saved === '1', rated: request.query.rated === '1' }),
+  );
+
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/replies/:id/ratings/mine',
+    { config: { dashboardRole: 'auditor' }, preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const id = request.params.id;
+      await load(id);
+      const viewer = request.viewer!;
+      const t = pageContext(request, reply, deps.context).t;
+      // as the API: a rating belongs to a key, and the environment's admin key is nobody's
+      if (!viewer.keyId) {
+        reply.code(403);
+        return show(request, reply, id, { errors: [t.reply.noRatingKey], ratingForm: request.body });
+      }
+      const { changes, errors } = readGrades(request.body ?? {}, await ownRating(pool, id, viewer.keyId), t);
+      if (errors.length > 0) return show(request, reply, id, { errors, ratingForm: request.body });
+      await rateReply(pool, id, viewer.keyId, changes);
+      return reply.redirect(`/replies/${id}?rated=1`, 303);
+    },
   );
 
   app.post<{ Params: { id: string }; Body: FormBody }>(
@@ -132,6 +168,9 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
   }
 };
 
+/** Who may rate: an auditor or an admin with a key of its own (the environment's admin key has none). */
+const ctxCanRate = (viewer: FastifyRequest['viewer']) => viewer !== null && viewer.keyId !== null && hasRole(viewer.role, 'auditor');
+
 /** The reply's own text, each spelling error of it in a `<mark>` with its suggestions. */
 function replyText(ctx: PageContext, message: StoredMessage, analysis: ReplyAnalysis | null): Html {
   const text = message.replyText ?? '';
@@ -158,13 +197,14 @@ function scoreGrid(ctx: PageContext, score: ReplyScore): Html {
   return html`<p>${t.note}${ctx.t.colon}<strong>${figure(ctx, 'note', 'note', score.note)}</strong> / 100 ·
       ${(['delay', 'relevance', 'welcome'] as const).map((part, i) => html`${i > 0 ? ' · ' : ''}${ctx.t.parts[part]} ${ctx.fmt.number(score.parts[part].value, 1)} / ${score.parts[part].max}`)}</p>
     <table data-score-grid>
-      <thead><tr><th scope="col">${t.criterion}</th><th scope="col" class="num">${t.automatic}</th><th scope="col" class="num">${t.value}</th><th scope="col">${t.evidence}</th></tr></thead>
+      <thead><tr><th scope="col">${t.criterion}</th><th scope="col" class="num">${t.automatic}</th><th scope="col" class="num">${t.value}</th><th scope="col">${t.source}</th><th scope="col">${t.evidence}</th></tr></thead>
       <tbody>
         ${score.criteria.map(
           (c) => html`<tr data-criterion="${c.id}">
             <th scope="row">${ctx.t.criteria[c.id] ?? c.label}</th>
             <td class="num">${value(c.automatic)}</td>
             <td class="num">${value(c.value)}${c.override ? html`<div class="override">${t.overriddenBy(c.override.by)}${c.override.comment ? html` — ${c.override.comment}` : null}</div>` : null}</td>
+            <td data-source="${c.source}">${t.sources[c.source] ?? c.source}</td>
             <td>${c.evidence.length ? html`<ul>${c.evidence.map((e) => html`<li>${e}</li>`)}</ul>` : ctx.t.none}</td>
           </tr>`,
         )}
