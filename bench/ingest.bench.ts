@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { simpleParser } from 'mailparser';
-import { prepareMessage } from '../src/flow/ingest.ts';
+import { prepareMessage } from '../src/flow/prepare-message.ts';
 import { pollMailbox, type PollReport } from '../src/queue/poll-mailbox.job.ts';
 import { appendMessages, connectImap, type ImapServer, type ImapCredentials } from '../test/support/imap.ts';
 import { openIngestBench, type IngestBench } from './lib/ingest-fixture.ts';
@@ -76,12 +76,12 @@ async function run(bench: IngestBench): Promise<void> {
   const idle = await measureIdlePolls(bench, idleReplies, async () => {
     appendMs = (await timed(() => appendMessages(bench.dovecot, ingestBox.user, 'INBOX', replies.map(({ raw, internalDate }) => ({ raw, internalDate }))))).ms;
   });
-  await warmUp(replies.slice(0, WARM_UP_MESSAGES).map((r) => r.raw), bench.deps.maxMessageBytes);
+  await warmUp(replies.slice(0, WARM_UP_MESSAGES).map((r) => r.raw), bench.maxMessageBytes);
   // the ingest's memory figure should not carry the generated corpus
   replies.length = 0;
   idleReplies.length = 0;
 
-  const baseline = await measureBaseline(bench.dovecot, ingestBox.user, bench.deps.maxMessageBytes);
+  const baseline = await measureBaseline(bench.dovecot, ingestBox.user, bench.maxMessageBytes);
   const ingest = await peakRss(() => timed(() => pollMailbox(bench.deps, { mailboxId: ingestBox.mailboxId, trigger: 'api' })));
   const inbox = fetchedInbox(ingest.value.value);
   if (inbox.fetched !== messageCount) throw new Error(`the ingest poll fetched ${inbox.fetched} messages, not ${messageCount}`);

@@ -15,7 +15,8 @@ import { createPool, withTransaction, type Pool } from '../../src/db/pool.ts';
 import { insertProbe } from '../../src/db/probes.repo.ts';
 import { insertSector } from '../../src/db/sectors.repo.ts';
 import { createLogger } from '../../src/logger.ts';
-import { PreparePool } from '../../src/mail/prepare-pool.ts';
+import { PreparePool } from '../../src/flow/prepare-pool.ts';
+import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
 import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import type { PollDeps } from '../../src/queue/poll-mailbox.job.ts';
 import { createSecretBox } from '../../src/secrets.ts';
@@ -30,8 +31,10 @@ export interface IngestBench {
   dovecot: DovecotServer;
   databaseName: string;
   pool: Pool;
-  /** The worker's poll dependencies, connection cache included. */
+  /** The worker's poll dependencies, its sync engine (connection cache included) among them. */
   deps: PollDeps;
+  /** The size cap the sync fetches whole messages up to. */
+  maxMessageBytes: number;
   /** A brand in a sector, with a campaign (default norms, business hours, timezone). */
   seedBrand(brand: BenchBrand): Promise<{ brandId: string; campaignId: string }>;
   /** A test mailbox on the private Dovecot: a new IMAP user, and its mailbox row. */
@@ -69,13 +72,15 @@ export async function openIngestBench(): Promise<IngestBench> {
     // as the worker role runs it: parsing on a worker thread
     const preparer = new PreparePool();
     undo.push(() => preparer.close());
-    const deps: PollDeps = { pool, redis, secretBox, logger: createLogger('silent'), connections, preparer, lockPrefix, maxMessageBytes: MAX_MESSAGE_BYTES };
+    const sync = new MailboxSync({ pool, secretBox, connections, preparer, maxMessageBytes: MAX_MESSAGE_BYTES });
+    const deps: PollDeps = { redis, logger: createLogger('silent'), lockPrefix, sync };
 
     return {
       dovecot,
       databaseName,
       pool,
       deps,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
       async seedBrand(brand) {
         const sector = await insertSector(pool, { name: 'Ameublement' });
         const { id: brandId } = await insertBrand(pool, {

@@ -11,9 +11,9 @@ import {
   insertMailbox,
   listMailboxes,
   updateMailbox,
-  type ServerSettings,
 } from '../db/mailboxes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
+import type { SealedServerLogin } from '../mail/server-login.ts';
 import type { RouteOptions } from './app.ts';
 import { ApiProblem, found } from './problem.ts';
 import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
@@ -135,8 +135,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     { config: { writeRole: 'admin' }, schema: { tags, body: MailboxInput, response: { 201: Type.Ref('Mailbox'), ...commonErrors } } },
     async (request, reply) => {
       const body = request.body;
-      const imap = sealServer(body.imap) as ServerSettings & { sealedPassword: string };
-      const smtp = body.smtp ? (sealServer(body.smtp) as ServerSettings & { sealedPassword: string }) : null;
+      const imap = sealServer(body.imap) as SealedServerLogin;
+      const smtp = body.smtp ? (sealServer(body.smtp) as SealedServerLogin) : null;
       const mailbox = await withTransaction(pool, (tx) =>
         insertMailbox(tx, { ...body, persona: { ...body.persona, gender: body.persona.gender ?? null }, imap, smtp }),
       );

@@ -64,10 +64,14 @@ export async function recordPoll(db: Queryable, mailboxId: string, error: string
   );
 }
 
-export async function findPollState(
-  db: Queryable,
-  mailboxId: string,
-): Promise<{ enabled: boolean; consecutiveFailures: number; lastErrorAt: Date | null; pollIntervalSeconds: number } | null> {
+export interface PollState {
+  enabled: boolean;
+  consecutiveFailures: number;
+  lastErrorAt: Date | null;
+  pollIntervalSeconds: number;
+}
+
+export async function findPollState(db: Queryable, mailboxId: string): Promise<PollState | null> {
   const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; poll_interval_seconds: number }>(
     'select enabled, consecutive_failures, last_error_at, poll_interval_seconds from mailboxes where id = $1',
     [mailboxId],

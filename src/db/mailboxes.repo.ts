@@ -3,6 +3,7 @@
  * caller's SecretBox before they reach SQL and are never part of a `Mailbox`:
  * only `findMailboxCredentials` returns them, for the sync and send jobs.
  */
+import type { SealedServerLogin, ServerLogin } from '../mail/server-login.ts';
 import type { Queryable } from './pool.ts';
 import { pageClause, toPage, type Page, type PageRequest } from './page.ts';
 import { setClause } from './sql.ts';
@@ -11,13 +12,6 @@ export interface Persona {
   firstName: string;
   lastName: string;
   gender: 'female' | 'male' | 'other' | null;
-}
-
-export interface ServerSettings {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
 }
 
 export interface FolderSyncState {
@@ -46,8 +40,9 @@ export interface Mailbox {
   address: string;
   personaId: string;
   persona: Persona;
-  imap: ServerSettings;
-  smtp: ServerSettings | null;
+  /** The server logins without their passwords: what the API shows. */
+  imap: Omit<ServerLogin, 'password'>;
+  smtp: Omit<ServerLogin, 'password'> | null;
   pollIntervalSeconds: number;
   extraFolders: string[];
   probeAddressPattern: string | null;
@@ -63,8 +58,8 @@ export interface MailboxInput {
   label: string;
   address: string;
   persona: Persona;
-  imap: ServerSettings & { sealedPassword: string };
-  smtp?: (ServerSettings & { sealedPassword: string }) | null | undefined;
+  imap: SealedServerLogin;
+  smtp?: SealedServerLogin | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -75,8 +70,8 @@ export interface MailboxPatch {
   label?: string | undefined;
   address?: string | undefined;
   persona?: Partial<Persona> | undefined;
-  imap?: (Partial<ServerSettings> & { sealedPassword?: string | undefined }) | undefined;
-  smtp?: (Partial<ServerSettings> & { sealedPassword?: string | undefined }) | null | undefined;
+  imap?: Partial<SealedServerLogin> | undefined;
+  smtp?: Partial<SealedServerLogin> | null | undefined;
   pollIntervalSeconds?: number | undefined;
   extraFolders?: string[] | undefined;
   probeAddressPattern?: string | null | undefined;
@@ -86,8 +81,8 @@ export interface MailboxPatch {
 /** A mailbox with its sealed logins: for the sync and send jobs only, never for the API. */
 export interface MailboxCredentials {
   mailbox: Mailbox;
-  imap: ServerSettings & { sealedPassword: string };
-  smtp: (ServerSettings & { sealedPassword: string }) | null;
+  imap: SealedServerLogin;
+  smtp: SealedServerLogin | null;
 }
 
 interface MailboxRow {

@@ -44,3 +44,20 @@ export const PG_ERRORS = {
 export function pgErrorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
+
+/**
+ * Runs `work` inside a savepoint of the transaction `tx` already holds: when `work` fails,
+ * only what it did is rolled back, the error is thrown again, and the transaction goes on.
+ * Savepoints nest: an inner one of the same name hides the outer until released.
+ */
+export async function withSavepoint<T>(tx: Queryable, work: () => Promise<T>): Promise<T> {
+  await tx.query('savepoint sonde_work');
+  try {
+    const result = await work();
+    await tx.query('release savepoint sonde_work');
+    return result;
+  } catch (err) {
+    await tx.query('rollback to savepoint sonde_work');
+    throw err;
+  }
+}

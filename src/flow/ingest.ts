@@ -1,15 +1,11 @@
 /**
- * From a fetched message to stored rows: parse, classify, match, store, and recompute
- * the outcome of every probe a batch touched — all of a batch in one transaction with
- * the folder's checkpoint, so a crash anywhere re-reads and never skips or doubles.
+ * From prepared messages (see `prepare-message.ts`) to stored rows: classify, match, store,
+ * and recompute the outcome of every probe a batch touched — all of a batch in one
+ * transaction with the folder's checkpoint, so a crash anywhere re-reads and never skips
+ * or doubles.
  */
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { classifyMessage, type Classification } from '../audit/classify.ts';
-import { detectLanguage } from '../audit/language.ts';
 import { buildThreadIndex, matchMessage, messageIdKey, extractTicketRefs, type MatchCandidate, type MatchResult, type ThreadIndex } from '../audit/match.ts';
-import type { ParsedMessage } from '../audit/message.ts';
-import { splitReply } from '../audit/quote.ts';
 import type { FolderCheckpoint } from '../db/folders.repo.ts';
 import { saveFolderCheckpoint } from '../db/folders.repo.ts';
 import { listMatchCandidates } from '../db/matching.repo.ts';
@@ -22,56 +18,9 @@ import {
   type InsertedMessage,
   type NewMessage,
 } from '../db/messages.repo.ts';
-import { withTransaction, type Pool, type Queryable } from '../db/pool.ts';
-import { parseHeaderBlock, parseMessage } from '../mail/parse.ts';
+import { withSavepoint, withTransaction, type Pool, type Queryable } from '../db/pool.ts';
+import type { PreparedMessage } from './prepare-message.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
-
-/** A message as the IMAP fetch hands it over. */
-export interface FetchedMessage {
-  uid: number;
-  /** IMAP INTERNALDATE: the reply's time. */
-  internalDate: Date;
-  size: number;
-  /** The whole source, or only its header block when `oversize`. */
-  source: Buffer;
-  oversize: boolean;
-}
-
-/** What the CPU-bound stage produced; storing it needs the database and nothing else. */
-export interface PreparedMessage {
-  fetched: FetchedMessage;
-  parsed: ParsedMessage;
-  sha256: Buffer;
-  gz: Buffer;
-  replyText: string;
-  signature: string | null;
-  language: string | null;
-}
-
-export async function prepareMessage(fetched: FetchedMessage, maxBytes: number): Promise<PreparedMessage> {
-  const parsed = fetched.oversize
-    ? parseHeaderBlock(
-        fetched.source,
-        `message of ${megabytes(fetched.size)} is above the ${megabytes(maxBytes)} cap: stored with its headers only`,
-      )
-    : await parseMessage(fetched.source);
-  const split = splitReply(parsed.text);
-  return {
-    fetched,
-    parsed,
-    sha256: createHash('sha256').update(fetched.source).digest(),
-    // synchronous: for a few kilobytes, a round trip to the thread pool costs more than the work
-    gz: gzipSync(fetched.source),
-    replyText: split.replyText,
-    signature: split.signature,
-    language: split.replyText ? detectLanguage(split.replyText) : null,
-  };
-}
-
-function megabytes(bytes: number): string {
-  const mb = bytes / 1048576;
-  return `${mb >= 10 ? mb.toFixed(0) : mb >= 0.1 ? mb.toFixed(1) : mb.toFixed(3)} MB`;
-}
 
 /**
  * What a sync of one mailbox keeps in memory across its batches: the candidates and
@@ -237,13 +186,9 @@ async function insertOrKeepMinimal(tx: Queryable, rows: NewMessage[]): Promise<M
 
 /** The insert in a savepoint: a refusal is returned, and the transaction goes on. */
 async function insertWithin(tx: Queryable, rows: NewMessage[]): Promise<Map<number, InsertedMessage> | Error> {
-  await tx.query('savepoint store_messages');
   try {
-    const stored = await insertMessages(tx, rows);
-    await tx.query('release savepoint store_messages');
-    return stored;
+    return await withSavepoint(tx, () => insertMessages(tx, rows));
   } catch (err) {
-    await tx.query('rollback to savepoint store_messages');
     return err instanceof Error ? err : new Error(String(err));
   }
 }

@@ -6,14 +6,7 @@
  */
 import { ImapFlow } from 'imapflow';
 import type { Logger } from '../logger.ts';
-
-export interface ImapSettings {
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string;
-  password: string;
-}
+import type { ServerLogin } from './server-login.ts';
 
 export interface ImapConnection {
   client: ImapFlow;
@@ -22,7 +15,7 @@ export interface ImapConnection {
   failure: Error | null;
 }
 
-export async function connectImap(settings: ImapSettings, logger?: Logger): Promise<ImapConnection> {
+export async function connectImap(settings: ServerLogin, logger?: Logger): Promise<ImapConnection> {
   const client = new ImapFlow({
     host: settings.host,
     port: settings.port,
@@ -76,7 +69,7 @@ export class ImapConnectionCache {
     this.timer.unref();
   }
 
-  async acquire(mailboxId: string, settings: ImapSettings): Promise<ImapConnection> {
+  async acquire(mailboxId: string, settings: ServerLogin): Promise<ImapConnection> {
     const key = `${settings.host}:${settings.port}:${settings.secure}:${settings.user}:${settings.password}`;
     const entry = this.entries.get(mailboxId);
     if (entry && entry.key === key && isUsable(entry.connection)) {
@@ -112,4 +105,17 @@ export class ImapConnectionCache {
     clearInterval(this.timer);
     await Promise.all([...this.entries.keys()].map((id) => this.drop(id)));
   }
+}
+
+/**
+ * A failed sync as the API shows it on the mailbox: what the IMAP server or the network
+ * did, in words, never a secret. Any other error keeps its own message.
+ */
+export function describeImapFailure(err: unknown): string {
+  const e = err as { authenticationFailed?: boolean; responseText?: string; code?: string; message?: string };
+  if (e.authenticationFailed) return `login refused by the IMAP server${e.responseText ? `: ${e.responseText}` : ''}; check the user and password`;
+  if (e.code === 'ECONNREFUSED') return `the IMAP server refused the connection (${e.message ?? 'ECONNREFUSED'})`;
+  if (e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT') return `the IMAP server did not answer in time (${e.code})`;
+  if (e.code === 'ENOTFOUND') return `the IMAP host was not found (${e.message ?? 'ENOTFOUND'})`;
+  return e.responseText ?? e.message ?? String(err);
 }

@@ -1,12 +1,22 @@
 /**
  * The IMAP side of a poll: which folders to read, their STATUS, and the new messages in
- * batches. No database here; `src/queue/poll-mailbox.job.ts` decides and stores.
+ * batches. No database here; `src/flow/sync-mailbox.ts` decides and stores.
  * Never sends a command inside a `fetch` loop: UIDs are collected first, sources after.
  */
 import type { ImapFlow } from 'imapflow';
 import type { FolderStatus } from '../audit/sync-plan.ts';
 import { filterNewUids } from '../audit/sync-plan.ts';
-import type { FetchedMessage } from '../flow/ingest.ts';
+
+/** A message as the IMAP fetch hands it over. */
+export interface FetchedMessage {
+  uid: number;
+  /** IMAP INTERNALDATE: the reply's time. */
+  internalDate: Date;
+  size: number;
+  /** The whole source, or only its header block when `oversize`. */
+  source: Buffer;
+  oversize: boolean;
+}
 
 export interface SyncFolder {
   path: string;

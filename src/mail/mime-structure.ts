@@ -1,12 +1,18 @@
 /**
- * A small, forgiving reader of a raw message's header blocks and MIME tree.
+ * A forgiving reader of a raw message's header blocks and MIME tree.
  *
  * mailparser reads bodies well but keeps its tree to itself and patches over defects
  * silently; the audit needs both the tree (every leaf content type, to recognise delivery
- * status and feedback reports) and the defects (to say why a message reads oddly). Bytes are
+ * status and feedback reports) and the defects (to say why a message reads oddly). The
+ * tree is cut by mailsplit (the splitter mailparser itself uses), headers are unfolded and
+ * encoded words decoded by libmime; what stays here is what they lack: the defects named,
+ * a lost boundary found again in the body, a header block that is not one. Bytes are
  * handled as a latin1 string, one character per byte, so offsets are exact and no input,
  * however broken, can make a decoder throw.
  */
+import { finished } from 'node:stream/promises';
+import { Splitter, type MimeNode, type SplitterChunk } from '@zone-eu/mailsplit';
+import libmime from 'libmime';
 
 export interface HeaderField {
   /** Lower-cased header name. */
@@ -38,13 +44,17 @@ export interface MimeStructure {
 const MAX_DEPTH = 32;
 
 /** The header block, the MIME tree's leaf types and its defects; never throws on any input. */
-export function readMimeStructure(source: Buffer): MimeStructure {
+export async function readMimeStructure(source: Buffer): Promise<MimeStructure> {
   const raw = source.toString('latin1');
   const start = messageStart(raw);
   const head = readHeaders(raw, start, raw.length);
-  const walk: Walk = { raw, partTypes: [], defects: [], repairedBoundary: null };
+  const walk: Walk = { partTypes: [], defects: [], repairedBoundary: null };
   if (head.fields.length === 0) walk.defects.push('no header block: the message starts with its body');
-  const contentType = walkEntity(walk, head, raw.length, 'text/plain', 0);
+  const { type: contentType, params } = parseContentType(head.fields.find((field) => field.name === 'content-type')?.value, 'text/plain');
+  const entity: Entity = contentType.startsWith('multipart/')
+    ? { ...(await splitEntity(source.subarray(start), contentType, walk.defects)), params }
+    : { type: contentType, params, parts: [], closed: false, body: [] };
+  await walkEntity(walk, entity, 0, head.bodyStart);
   return { start, headers: head.fields, contentType, ...walk };
 }
 
@@ -86,53 +96,17 @@ export function decodeHeaderBytes(value: string): string {
   return /[^\u0000-\u007f\ufffd]/.test(utf8) ? utf8 : new TextDecoder('windows-1252').decode(bytes);
 }
 
-const ENCODED_WORD = /=\?([^?\s]+)\?([bq])\?([^?\s]*)\?=/gi;
-
 /**
- * RFC 2047 encoded words decoded. Adjacent words are joined before decoding (the whitespace
- * between them is not part of the text, and a multi-byte character may straddle two words).
+ * RFC 2047 encoded words decoded, by libmime (adjacent words joined, so that a character
+ * straddling two of them survives). An unknown charset or broken word never throws: the
+ * value is then kept as it came.
  */
 export function decodeEncodedWords(value: string): string {
-  const pieces: Array<{ text: string } | { charset: string; bytes: Buffer }> = [];
-  let last = 0;
-  for (const match of value.matchAll(ENCODED_WORD)) {
-    const gap = value.slice(last, match.index);
-    const previous = pieces[pieces.length - 1];
-    if (!(previous && 'bytes' in previous && /^\s*$/.test(gap))) pieces.push({ text: gap });
-    const charset = (match[1] ?? '').split('*')[0]?.toLowerCase() || 'utf-8';
-    pieces.push({ charset, bytes: decodeWordBytes(match[2] ?? 'b', match[3] ?? '') });
-    last = match.index + match[0].length;
-  }
-  pieces.push({ text: value.slice(last) });
-  let out = '';
-  for (let i = 0; i < pieces.length; i += 1) {
-    const piece = pieces[i];
-    if (piece === undefined) continue;
-    if ('text' in piece) {
-      out += piece.text;
-      continue;
-    }
-    const bytes = [piece.bytes];
-    for (let next = pieces[i + 1]; next && 'bytes' in next && next.charset === piece.charset; next = pieces[i + 1]) {
-      bytes.push(next.bytes);
-      i += 1;
-    }
-    out += decodeBytes(Buffer.concat(bytes), piece.charset);
-  }
-  return out;
-}
-
-function decodeWordBytes(encoding: string, data: string): Buffer {
-  if (encoding.toLowerCase() === 'b') return Buffer.from(data, 'base64');
-  const binary = data.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  return Buffer.from(binary, 'latin1');
-}
-
-function decodeBytes(bytes: Buffer, charset: string): string {
+  if (!value.includes('=?')) return value;
   try {
-    return new TextDecoder(charset).decode(bytes);
+    return libmime.decodeWords(value);
   } catch {
-    return new TextDecoder('utf-8').decode(bytes);
+    return value;
   }
 }
 
@@ -155,77 +129,161 @@ interface Head {
   bodyStart: number;
 }
 
-/** Reads `Name: value` lines up to the first empty line; folded lines are joined with one space. */
+/**
+ * Reads `Name: value` lines up to the first empty line, each field with its folded lines
+ * unfolded by libmime. What libmime does not do is kept here: a line that is no header
+ * (no name, or a name with characters a name cannot hold) in the middle of the block is
+ * skipped, and one before any header means the message starts with its body.
+ */
 function readHeaders(raw: string, start: number, end: number): Head {
-  const fields: HeaderFields = [];
+  const lines: string[] = [];
+  let bodyStart = end;
   let pos = start;
   while (pos < end) {
     let lineEnd = raw.indexOf('\n', pos);
     if (lineEnd === -1 || lineEnd > end) lineEnd = end;
     const line = raw.slice(pos, lineEnd).replace(/\r$/, '');
-    if (line === '') return { fields, bodyStart: Math.min(lineEnd + 1, end) };
-    const previous = fields[fields.length - 1];
+    if (line === '') {
+      bodyStart = Math.min(lineEnd + 1, end);
+      break;
+    }
     const colon = line.indexOf(':');
     if (/^[ \t]/.test(line)) {
-      if (previous) previous.value = `${previous.value} ${line.trim()}`.trim();
+      // the whitespace around a fold reads as one space, as a reader shows it
+      if (lines.length > 0) lines[lines.length - 1] = `${lines[lines.length - 1]!.trimEnd()}\r\n${line}`;
     } else if (colon > 0 && /^[\x21-\x39\x3b-\x7e]+$/.test(line.slice(0, colon).trimEnd())) {
-      fields.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
-    } else if (fields.length === 0) {
-      return { fields, bodyStart: pos };
+      lines.push(line);
+    } else if (lines.length === 0) {
+      bodyStart = pos;
+      break;
     }
     pos = lineEnd + 1;
   }
-  return { fields, bodyStart: end };
+  const fields = lines.map((line) => {
+    const { key, value } = libmime.decodeHeader(line);
+    return { name: key, value };
+  });
+  return { fields, bodyStart };
 }
 
 interface Walk {
-  raw: string;
   partTypes: string[];
   defects: string[];
   repairedBoundary: MimeStructure['repairedBoundary'];
 }
 
-function walkEntity(walk: Walk, head: Head, end: number, defaultType: string, depth: number): string {
-  const { raw, defects } = walk;
-  const { type, params } = parseContentType(head.fields.find((field) => field.name === 'content-type')?.value, defaultType);
+/** A MIME entity as mailsplit's splitter cut it: its type as read here, its parts, whether its closing delimiter came. */
+interface Entity {
+  type: string;
+  params: Record<string, string>;
+  parts: Entity[];
+  closed: boolean;
+  /** The body of a multipart while no part was found in it: where a lost boundary is looked for. */
+  body: string[];
+  /** Set when the splitter stopped before this entity's end (too many parts): its end is not judged. */
+  cut?: boolean;
+}
+
+/**
+ * Walks the tree mailsplit found, in order, noting its defects; a multipart whose boundary
+ * never appears (or is not declared) is split again at the delimiter its body uses, the
+ * repair mailsplit lacks.
+ */
+async function walkEntity(walk: Walk, entity: Entity, depth: number, bodyStart: number): Promise<void> {
+  const { type } = entity;
+  const { defects } = walk;
   if (!type.startsWith('multipart/')) {
     walk.partTypes.push(type);
-    return type;
+    return;
   }
   if (depth >= MAX_DEPTH) {
     defects.push(`parts nested deeper than ${MAX_DEPTH} levels were not read`);
-    return type;
+    return;
   }
-  const declared = params['boundary'] ?? null;
-  let split = declared === null ? null : splitParts(raw, head.bodyStart, end, declared);
-  if (split === null || split.delimiters === 0) {
-    const found = delimiterInBody(raw, head.bodyStart, end);
+  let split = entity;
+  if (entity.cut) {
+    for (const part of entity.parts) await walkEntity(walk, part, depth + 1, bodyStart);
+    return;
+  }
+  if (entity.parts.length === 0 && !entity.closed) {
+    const declared = entity.params['boundary'] ?? null;
+    const body = entity.body.join('');
+    const found = delimiterInBody(body);
     const problem = declared === null ? `${type} has no boundary parameter` : `${type}: boundary "${declared}" never appears`;
     if (found === null) {
       defects.push(`${problem}, so none of its parts could be read`);
-      return type;
+      return;
     }
     defects.push(`${problem}; its parts were read at the body's own delimiter "${found}"`);
-    if (depth === 0) walk.repairedBoundary = { declared, used: found, bodyStart: head.bodyStart };
-    split = splitParts(raw, head.bodyStart, end, found);
+    if (depth === 0) walk.repairedBoundary = { declared, used: found, bodyStart };
+    split = await splitEntity(Buffer.from(`Content-Type: ${type}; boundary="${found}"\r\n\r\n${body}`, 'latin1'), type, defects);
   }
   if (split.parts.length === 0) defects.push(`${type}: no part before its closing boundary`);
   else if (!split.closed) defects.push(`${type}: closing boundary missing, the last part may be truncated`);
-  const childType = type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-  for (const [partStart, partEnd] of split.parts) {
-    walkEntity(walk, readHeaders(raw, partStart, partEnd), partEnd, childType, depth + 1);
-  }
-  return type;
+  for (const part of split.parts) await walkEntity(walk, part, depth + 1, bodyStart);
+}
+
+/** More parts than any real message holds; past it the rest of the message is not split. */
+const MAX_PARTS = 10_000;
+
+const END_OF_HEADERS = Buffer.from('\r\n\r\n');
+
+/** The tree of `source` (an entity whose top-level type is `type`), split by mailsplit; an attached message is one leaf. */
+async function splitEntity(source: Buffer, type: string, defects: string[]): Promise<Entity> {
+  // no cap on header size here (the message's own size bounds it): a header block too big
+  // for mailparser is its failure to report, not a lost structure
+  const splitter = new Splitter({ ignoreEmbedded: true, maxChildNodes: MAX_PARTS, maxHeadSize: Number.MAX_SAFE_INTEGER });
+  const entities = new Map<MimeNode, Entity>();
+  let root: Entity | null = null;
+  splitter.on('data', (chunk: SplitterChunk) => {
+    if (chunk.type === 'node') {
+      const parent = chunk.parentNode ? entities.get(chunk.parentNode) : undefined;
+      const defaultType = parent?.type === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
+      const contentType = chunk.root ? { type, params: {} } : parseContentType(chunk.headers ? chunk.headers.getFirst('content-type') || undefined : undefined, defaultType);
+      const entity: Entity = { ...contentType, parts: [], closed: false, body: [] };
+      entities.set(chunk, entity);
+      if (parent) parent.parts.push(entity);
+      else root ??= entity;
+      return;
+    }
+    const text = chunk.value.toString('latin1');
+    // Delimiter lines come as data, several lines to a chunk, and a chunk is given to the
+    // innermost open node: a closing delimiter is found by its own boundary, up the tree.
+    if (chunk.type === 'data') {
+      for (let node: MimeNode | false = chunk.node; node; node = node.parentNode) {
+        const closing = node._boundary ? `--${node._boundary.toString('latin1')}--` : null;
+        const owner = entities.get(node);
+        if (closing !== null && owner && !owner.closed && text.includes(closing) && hasLine(text, closing)) owner.closed = true;
+      }
+    }
+    const entity = entities.get(chunk.node);
+    if (entity && entity.type.startsWith('multipart/') && entity.parts.length === 0 && !entity.closed) entity.body.push(text);
+  });
+  // A message cut short inside the header block of its last part still has that part: an
+  // empty line at the end closes the block (and adds nothing to any body that matters here).
+  splitter.end(Buffer.concat([source, END_OF_HEADERS]));
+  let cut = false;
+  await finished(splitter).catch((err: Error) => {
+    defects.push(`the MIME structure was read only up to where it broke (${err.message})`);
+    for (const entity of entities.values()) entity.cut = true;
+    cut = true;
+  });
+  return root ?? { type, params: {}, parts: [], closed: false, body: [], cut };
+}
+
+/** Whether one line of `text` is `line`, give or take trailing whitespace. */
+function hasLine(text: string, line: string): boolean {
+  return text.split('\n').some((candidate) => candidate.trimEnd() === line);
 }
 
 /** The boundary a body actually uses: the first `--token` line that recurs as a delimiter. */
-function delimiterInBody(raw: string, bodyStart: number, end: number): string | null {
-  const body = raw.slice(bodyStart, Math.min(end, bodyStart + DELIMITER_SEARCH_BYTES));
+function delimiterInBody(body: string): string | null {
+  const head = body.slice(0, DELIMITER_SEARCH_BYTES);
   let tried = 0;
-  for (const match of body.matchAll(/^--([\x21-\x7e]{1,70})[ \t]*\r?$/gm)) {
+  for (const match of head.matchAll(/^--([\x21-\x7e]{1,70})[ \t]*\r?$/gm)) {
     const candidate = (match[1] ?? '').replace(/--$/, '');
     if (candidate === '') continue;
-    if (splitParts(raw, bodyStart, end, candidate).delimiters >= 2) return candidate;
+    if (countDelimiters(body, candidate) >= 2) return candidate;
     if ((tried += 1) >= MAX_DELIMITER_CANDIDATES) break;
   }
   return null;
@@ -235,36 +293,18 @@ function delimiterInBody(raw: string, bodyStart: number, end: number): string | 
 const DELIMITER_SEARCH_BYTES = 64 * 1024;
 const MAX_DELIMITER_CANDIDATES = 8;
 
-/** The [start, end) ranges of the parts between `--boundary` lines, and whether `--boundary--` closed them. */
-function splitParts(
-  raw: string,
-  bodyStart: number,
-  end: number,
-  boundary: string,
-): { parts: Array<[number, number]>; delimiters: number; closed: boolean } {
+/** How many lines of `body` are a delimiter of `boundary` (`--boundary` or `--boundary--`). */
+function countDelimiters(body: string, boundary: string): number {
+  let count = 0;
   const marker = `--${boundary}`;
-  const parts: Array<[number, number]> = [];
-  let delimiters = 0;
-  let partStart = -1;
-  let pos = bodyStart;
-  while (pos < end) {
-    const at = raw.indexOf(marker, pos);
-    if (at === -1 || at >= end) break;
-    pos = at + marker.length;
-    if (at !== bodyStart && raw[at - 1] !== '\n') continue;
-    const closing = raw.startsWith('--', pos);
-    let lineEnd = raw.indexOf('\n', pos);
-    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
-    if (raw.slice(closing ? pos + 2 : pos, lineEnd).trim() !== '') continue;
-    delimiters += 1;
-    // The line break before a delimiter belongs to the delimiter, not to the part.
-    const previousLineEnd = at > bodyStart ? at - (raw[at - 2] === '\r' ? 2 : 1) : at;
-    if (partStart !== -1) parts.push([partStart, Math.max(partStart, previousLineEnd)]);
-    if (closing) return { parts, delimiters, closed: true };
-    partStart = Math.min(lineEnd + 1, end);
+  for (let at = body.indexOf(marker); at !== -1; at = body.indexOf(marker, at + marker.length)) {
+    if (at !== 0 && body[at - 1] !== '\n') continue;
+    const after = at + marker.length;
+    let lineEnd = body.indexOf('\n', after);
+    if (lineEnd === -1) lineEnd = body.length;
+    if (body.slice(body.startsWith('--', after) ? after + 2 : after, lineEnd).trim() === '') count += 1;
   }
-  if (partStart !== -1) parts.push([partStart, end]);
-  return { parts, delimiters, closed: false };
+  return count;
 }
 
 /** `type/subtype; name=value; name="quoted value"`, tolerant of spaces around `=`. */

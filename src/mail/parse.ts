@@ -25,7 +25,7 @@ export async function parseMessage(source: Buffer): Promise<ParsedMessage> {
   let structure: MimeStructure;
   let base: ParsedMessage;
   try {
-    structure = readMimeStructure(source);
+    structure = await readMimeStructure(source);
     base = fromHeaders(structure.headers, structure.contentType, structure.partTypes);
   } catch (error) {
     return emptyMessage(`unreadable message: ${describe(error)}`);

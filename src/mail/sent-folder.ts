@@ -6,7 +6,7 @@
 import type { ImapFlow, ListResponse } from 'imapflow';
 import { messageIdKey } from '../audit/match.ts';
 import { closeImap, connectImap } from './imap-client.ts';
-import type { ServerLogin } from './smtp.ts';
+import type { ServerLogin } from './server-login.ts';
 
 export interface SentCopy {
   uid: number;

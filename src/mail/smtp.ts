@@ -9,15 +9,10 @@ import { createTransport } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 
-/** Connection settings of a mailbox's server, password in clear (opened just before use). */
-export interface ServerLogin {
-  host: string;
-  port: number;
-  /** TLS from the first byte (465); false for STARTTLS or plain (587, 25). */
-  secure: boolean;
-  user: string;
-  password: string;
-}
+import type { ServerLogin } from './server-login.ts';
+
+// The senders take the login type from here as well as from `server-login.ts`, where it is defined.
+export type { ServerLogin } from './server-login.ts';
 
 export interface OutgoingMessage {
   from: { name: string; address: string };

@@ -3,8 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import { PreparePool } from '../flow/prepare-pool.ts';
+import { MailboxSync } from '../flow/sync-mailbox.ts';
 import { ImapConnectionCache } from '../mail/imap-client.ts';
-import { PreparePool } from '../mail/prepare-pool.ts';
 import type { SecretBox } from '../secrets.ts';
 import { analyseReplyProcessor, enqueueAnalyses } from './analyse-reply.job.ts';
 import { pollMailboxProcessor } from './poll-mailbox.job.ts';
@@ -38,15 +39,17 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   return {
     processors: {
       'poll-mailbox': pollMailboxProcessor({
-        pool: deps.pool,
         redis: deps.redis,
-        secretBox: deps.secretBox,
-        logger: deps.logger,
-        connections,
         lockPrefix: deps.config.queuePrefix,
-        maxMessageBytes: deps.config.maxMessageBytes,
-        preparer,
-        onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
+        logger: deps.logger,
+        sync: new MailboxSync({
+          pool: deps.pool,
+          secretBox: deps.secretBox,
+          connections,
+          maxMessageBytes: deps.config.maxMessageBytes,
+          preparer,
+          onReplies: (replyIds) => enqueueAnalyses(deps.queues, replyIds),
+        }),
       }),
       'analyse-reply': analyseReplyProcessor(deps.pool),
       'send-probe': sendProbeProcessor(deps, deps.timing),

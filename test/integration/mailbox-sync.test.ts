@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { insertProbe } from '../../src/db/probes.repo.ts';
+import { MailboxSync, type SyncMailboxDeps } from '../../src/flow/sync-mailbox.ts';
 import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import { pollMailbox, type PollDeps, type PollReport } from '../../src/queue/poll-mailbox.job.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -59,13 +60,14 @@ interface Fixture {
   user: MailUser;
   mailboxId: string;
   deps: PollDeps;
+  syncDeps: SyncMailboxDeps;
   poll(trigger?: 'schedule' | 'api'): Promise<PollReport>;
   probe(subject: string, options?: { sentAt?: Date; channel?: 'email' | 'webform' }): Promise<{ id: string; messageId: string; subject: string }>;
   reply(options: { after: number; probe?: { messageId: string; subject: string }; folder?: string; from?: string; subject?: string; text: string; headers?: Record<string, string>; threading?: boolean; sentAt?: Date }): Promise<void>;
   outcome(probeId: string): Promise<Record<string, unknown>>;
 }
 
-async function mailboxFixture(options: { password?: string; deps?: Partial<PollDeps> } = {}): Promise<Fixture> {
+async function mailboxFixture(options: { password?: string; sync?: Partial<SyncMailboxDeps> } = {}): Promise<Fixture> {
   const dovecot = inject('dovecot');
   const user = await createMailUser(dovecot, 'sync');
   const res = await t.app.inject({
@@ -81,20 +83,13 @@ async function mailboxFixture(options: { password?: string; deps?: Partial<PollD
   });
   expect(res.statusCode, res.body).toBe(201);
   const mailboxId = res.json().id as string;
-  const deps: PollDeps = {
-    pool: t.db.pool,
-    redis,
-    secretBox: t.secretBox,
-    logger: createLogger('silent'),
-    connections,
-    lockPrefix,
-    maxMessageBytes: 25 * 1024 * 1024,
-    ...options.deps,
-  };
+  const syncDeps: SyncMailboxDeps = { pool: t.db.pool, secretBox: t.secretBox, connections, maxMessageBytes: 25 * 1024 * 1024, ...options.sync };
+  const deps: PollDeps = { redis, lockPrefix, logger: createLogger('silent'), sync: new MailboxSync(syncDeps) };
   return {
     user,
     mailboxId,
     deps,
+    syncDeps,
     poll: (trigger = 'api') => pollMailbox(deps, { mailboxId, trigger }),
     async probe(subject, o = {}) {
       const messageId = newMessageId('sonde.test');
@@ -327,7 +322,7 @@ describe('incremental sync and safety', () => {
   it('loses nothing and doubles nothing when a sync dies between batches', async () => {
     let batches = 0;
     const f = await mailboxFixture({
-      deps: {
+      sync: {
         batchSize: 2,
         afterBatch: async () => {
           if (++batches === 2) throw new Error('worker killed');
@@ -346,7 +341,7 @@ describe('incremental sync and safety', () => {
   });
 
   it('rolls a batch back whole when storing fails inside it, and re-reads it next time', async () => {
-    const f = await mailboxFixture({ deps: { batchSize: 10 } });
+    const f = await mailboxFixture({ sync: { batchSize: 10 } });
     const probe = await f.probe('Découvert autorisé');
     await f.reply({ probe, after: HOUR, text: ANSWER });
     await f.reply({ probe, after: 2 * HOUR, text: 'Complément de réponse.' });
@@ -363,13 +358,14 @@ describe('incremental sync and safety', () => {
   });
 
   it('runs one sync at a time when two are asked at once', async () => {
-    const slow: Partial<PollDeps> = { afterBatch: () => new Promise((resolve) => setTimeout(resolve, 300)), batchSize: 1 };
-    const f = await mailboxFixture({ deps: slow });
+    const slow: Partial<SyncMailboxDeps> = { afterBatch: () => new Promise((resolve) => setTimeout(resolve, 300)), batchSize: 1 };
+    const f = await mailboxFixture({ sync: slow });
     const probe = await f.probe('Crédit auto');
     for (let i = 1; i <= 3; i++) await f.reply({ probe, after: i * HOUR, text: ANSWER });
-    const second: PollDeps = { ...f.deps, connections: new ImapConnectionCache() };
+    const otherConnections = new ImapConnectionCache();
+    const second: PollDeps = { ...f.deps, sync: new MailboxSync({ ...f.syncDeps, connections: otherConnections }) };
     const reports = await Promise.all([f.poll('api'), pollMailbox(second, { mailboxId: f.mailboxId, trigger: 'schedule' })]);
-    await second.connections.close();
+    await otherConnections.close();
     expect(reports.map((r) => r.status).sort()).toEqual(['done', 'skipped']);
     expect(reports.find((r) => r.status === 'skipped')).toMatchObject({ reason: 'locked' });
     expect((await t.db.pool.query('select count(*)::int as n from messages where mailbox_id = $1', [f.mailboxId])).rows[0].n).toBe(3);
@@ -421,7 +417,7 @@ describe('incremental sync and safety', () => {
   });
 
   it('keeps only the headers of a message above the size cap, with a clear reason', async () => {
-    const f = await mailboxFixture({ deps: { maxMessageBytes: 4000 } });
+    const f = await mailboxFixture({ sync: { maxMessageBytes: 4000 } });
     const probe = await f.probe('Relevé annuel');
     await f.reply({ probe, after: HOUR, text: `${ANSWER}\n${'Annexe. '.repeat(1000)}` });
     await f.poll();
@@ -434,7 +430,7 @@ describe('incremental sync and safety', () => {
   it('survives a connection dropped between batches: the poll fails cleanly and the next one resumes', async () => {
     let batches = 0;
     const f = await mailboxFixture({
-      deps: {
+      sync: {
         batchSize: 2,
         afterBatch: async () => {
           if (++batches === 1) await kickUser(inject('dovecot'), f.user.user);

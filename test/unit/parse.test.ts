@@ -102,6 +102,15 @@ describe('parseMessage', () => {
     expect(msg.partTypes).toEqual([]);
   });
 
+  it('reads a boundary parameter followed by a comment as mailparser does, without a defect', async () => {
+    const msg = await parseMessage(
+      Buffer.from('From: a@b.example\r\nContent-Type: multipart/mixed; boundary=m (comment)\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nBonjour\r\n--m--\r\n'),
+    );
+    expect(msg.partTypes).toEqual(['text/plain']);
+    expect(msg.text.trim()).toBe('Bonjour');
+    expect(msg.parseError).toBeNull();
+  });
+
   it('falls back to the header block when the MIME parser gives up', async () => {
     const hugePartHeader = `X-Filler: ${'a'.repeat(80)}\r\n`.repeat(15_000);
     const source = Buffer.from(

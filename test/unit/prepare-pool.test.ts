@@ -2,8 +2,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareMessage, type FetchedMessage } from '../../src/flow/ingest.ts';
-import { PreparePool } from '../../src/mail/prepare-pool.ts';
+import { prepareMessage } from '../../src/flow/prepare-message.ts';
+import { PreparePool } from '../../src/flow/prepare-pool.ts';
+import type { FetchedMessage } from '../../src/mail/imap-sync.ts';
 
 const dir = fileURLToPath(new URL('../fixtures/eml/', import.meta.url));
 const fetched: FetchedMessage[] = readdirSync(dir)

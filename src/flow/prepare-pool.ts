@@ -4,7 +4,8 @@
  * batch. When the worker cannot start (or dies), batches are parsed in this thread.
  */
 import { Worker } from 'node:worker_threads';
-import { prepareMessage, type FetchedMessage, type PreparedMessage } from '../flow/ingest.ts';
+import type { FetchedMessage } from '../mail/imap-sync.ts';
+import { prepareMessage, type PreparedMessage } from './prepare-message.ts';
 import type { Logger } from '../logger.ts';
 
 type Pending = { resolve: (prepared: PreparedMessage[]) => void; reject: (err: Error) => void };

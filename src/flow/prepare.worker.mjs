@@ -5,7 +5,7 @@ import { register } from 'tsx/esm/api';
 import { parentPort } from 'node:worker_threads';
 
 register();
-const { prepareMessage } = await import('../flow/ingest.ts');
+const { prepareMessage } = await import('./prepare-message.ts');
 
 parentPort.on('message', async ({ id, messages, maxBytes }) => {
   try {
