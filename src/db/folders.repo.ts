@@ -55,12 +55,16 @@ export async function forgetFolders(db: Queryable, mailboxId: string, keep: stri
   await db.query('delete from mailbox_folders where mailbox_id = $1 and not (path = any($2::text[]))', [mailboxId, keep]);
 }
 
-export async function recordPoll(db: Queryable, mailboxId: string, error: string | null): Promise<void> {
+/**
+ * Records a poll on the mailbox's sync state: a success clears the failure streak; a failure
+ * counts one more, with its message and the time the next poll is allowed (`nextPollAt`).
+ */
+export async function recordPoll(db: Queryable, mailboxId: string, failure: { error: string; nextPollAt: Date } | null): Promise<void> {
   await db.query(
-    error === null
-      ? `update mailboxes set last_polled_at = now(), last_error = null, last_error_at = null, consecutive_failures = 0 where id = $1`
-      : `update mailboxes set last_polled_at = now(), last_error = $2, last_error_at = now(), consecutive_failures = consecutive_failures + 1 where id = $1`,
-    error === null ? [mailboxId] : [mailboxId, error],
+    failure === null
+      ? `update mailboxes set last_polled_at = now(), last_error = null, last_error_at = null, consecutive_failures = 0, next_poll_at = null where id = $1`
+      : `update mailboxes set last_polled_at = now(), last_error = $2, last_error_at = now(), consecutive_failures = consecutive_failures + 1, next_poll_at = $3 where id = $1`,
+    failure === null ? [mailboxId] : [mailboxId, failure.error, failure.nextPollAt],
   );
 }
 
@@ -68,16 +72,24 @@ export interface PollState {
   enabled: boolean;
   consecutiveFailures: number;
   lastErrorAt: Date | null;
+  /** When a failing mailbox may be polled again; null while it works. */
+  nextPollAt: Date | null;
   pollIntervalSeconds: number;
 }
 
 export async function findPollState(db: Queryable, mailboxId: string): Promise<PollState | null> {
-  const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; poll_interval_seconds: number }>(
-    'select enabled, consecutive_failures, last_error_at, poll_interval_seconds from mailboxes where id = $1',
+  const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; next_poll_at: Date | null; poll_interval_seconds: number }>(
+    'select enabled, consecutive_failures, last_error_at, next_poll_at, poll_interval_seconds from mailboxes where id = $1',
     [mailboxId],
   );
   const row = rows[0];
   return row
-    ? { enabled: row.enabled, consecutiveFailures: row.consecutive_failures, lastErrorAt: row.last_error_at, pollIntervalSeconds: row.poll_interval_seconds }
+    ? {
+        enabled: row.enabled,
+        consecutiveFailures: row.consecutive_failures,
+        lastErrorAt: row.last_error_at,
+        nextPollAt: row.next_poll_at,
+        pollIntervalSeconds: row.poll_interval_seconds,
+      }
     : null;
 }

@@ -96,9 +96,9 @@ export class MailboxSync {
     return findPollState(this.deps.pool, mailboxId);
   }
 
-  /** Records a poll on the mailbox's sync state: `error` null for a success, the failure in words otherwise. */
-  recordPoll(mailboxId: string, error: string | null): Promise<void> {
-    return recordPoll(this.deps.pool, mailboxId, error);
+  /** Records a poll on the mailbox's sync state: null for a success; for a failure, its words and when the next poll is allowed. */
+  recordPoll(mailboxId: string, failure: { error: string; nextPollAt: Date } | null): Promise<void> {
+    return recordPoll(this.deps.pool, mailboxId, failure);
   }
 
   /**
