@@ -24,7 +24,8 @@ import { mailboxesRoutes, Mailbox } from './mailboxes.routes.ts';
 import { scenariosRoutes, Scenario } from './scenarios.routes.ts';
 import { campaignsRoutes, Campaign } from './campaigns.routes.ts';
 import { probesRoutes, Probe } from './probes.routes.ts';
-import { messagesRoutes, Message } from './messages.routes.ts';
+import { Message } from './message-schema.ts';
+import { messagesRoutes } from './messages.routes.ts';
 import { repliesRoutes, Reply } from './replies.routes.ts';
 import { statsRoutes } from './stats.routes.ts';
 import { rankingRoutes } from './ranking.routes.ts';
@@ -71,7 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  await app.register(healthRoutes, { deps });
+  await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis });
   // Everything under /v1 needs a key and counts against its rate limit; /health and /docs do not.
   await app.register(
     async (v1) => {
@@ -85,24 +86,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         errorResponseBuilder: (_request, context) =>
           new ApiProblem(429, 'Too Many Requests', `rate limit of ${context.max} requests a minute reached for this key; retry in ${context.after}`),
       });
-      await v1.register(keysRoutes, { deps });
-      await v1.register(sectorsRoutes, { deps });
-      await v1.register(brandsRoutes, { deps });
-      await v1.register(mailboxesRoutes, { deps });
-      await v1.register(scenariosRoutes, { deps });
-      await v1.register(campaignsRoutes, { deps });
-      await v1.register(probesRoutes, { deps });
-      await v1.register(messagesRoutes, { deps });
-      await v1.register(repliesRoutes, { deps });
-      await v1.register(statsRoutes, { deps });
-      await v1.register(rankingRoutes, { deps });
-      await v1.register(campaignLifecycleRoutes, { deps });
+      await v1.register(keysRoutes, { pool: deps.pool });
+      await v1.register(sectorsRoutes, { pool: deps.pool });
+      await v1.register(brandsRoutes, { pool: deps.pool });
+      await v1.register(mailboxesRoutes, { pool: deps.pool, secretBox: deps.secretBox, requestSync: deps.requestSync });
+      await v1.register(scenariosRoutes, { pool: deps.pool });
+      await v1.register(campaignsRoutes, { pool: deps.pool });
+      await v1.register(probesRoutes, { pool: deps.pool, queues: deps.queues });
+      await v1.register(messagesRoutes, { pool: deps.pool });
+      await v1.register(repliesRoutes, { pool: deps.pool });
+      await v1.register(statsRoutes, { pool: deps.pool });
+      await v1.register(rankingRoutes, { pool: deps.pool });
+      await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
     },
     { prefix: '/v1' },
   );
   return app;
-}
-
-export interface RouteOptions {
-  deps: AppDeps;
 }

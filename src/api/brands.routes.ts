@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deleteBrand, findBrand, insertBrand, listBrands, updateBrand } from '../db/brands.repo.ts';
-import type { RouteOptions } from './app.ts';
 import { found } from './problem.ts';
 import { Domain, Email, Hex, IdParams, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Charter = Type.Object(
   {
@@ -44,8 +44,13 @@ const BrandPatch = Type.Partial(Type.Object(fields, { additionalProperties: fals
 
 const tags = ['brands'];
 
-export const brandsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface BrandsRouteOptions {
+  pool: Pool;
+}
+
+export const brandsRoutes: FastifyPluginAsyncTypebox<BrandsRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   app.get(
     '/brands',

@@ -6,29 +6,23 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { PlanError, probeAddress, unknownPlaceholders } from '../audit/schedule.ts';
-import {
-  closeCampaign,
-  confirmReminder,
-  findReminder,
-  listReminders,
-  listSentProbeIds,
-  loadPlanInputs,
-  reopenCampaign,
-  transitionCampaign,
-  type ReminderStatus,
-} from '../db/campaign-schedule.repo.ts';
-import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
+import { PlanError } from '../audit/plan-error.ts';
+import { probeAddress } from '../audit/schedule.ts';
+import { unknownPlaceholders } from '../audit/probe-template.ts';
+import { type Campaign, closeCampaign, findCampaign, loadPlanInputs, reopenCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
+import { confirmReminder, findReminder, listReminders, type ReminderStatus } from '../db/reminders.repo.ts';
+import { findProbe, listSentProbeIds } from '../db/probes.repo.ts';
 import { withTransaction, type Queryable } from '../db/pool.ts';
 import { findOutcome } from '../db/outcomes.repo.ts';
-import { findProbe } from '../db/probes.repo.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
-import { planFor, requestCampaignSchedule } from '../queue/campaign.job.ts';
+import { planFor } from '../flow/plan-campaign.ts';
+import { requestCampaignSchedule } from '../queue/campaign.job.ts';
 import type { Queues } from '../queue/queues.ts';
-import { remindedByHand, requestReminder } from '../queue/send-reminder.job.ts';
-import type { AppDeps, RouteOptions } from './app.ts';
+import { remindedByHand } from '../flow/send-reminder.ts';
+import { requestReminder } from '../queue/send-reminder.job.ts';
 import { ApiProblem, conflict, found, notFound, unprocessable, type FieldError } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const ReminderStatusSchema = Type.Union(['due', 'sending', 'sent', 'cancelled', 'failed'].map((s) => Type.Literal(s)));
 const Reminder = Type.Object({
@@ -48,8 +42,14 @@ const Reminder = Type.Object({
 const errors = { ...commonErrors, 503: Type.Ref('Problem') };
 const auditor = { writeRole: 'auditor' as const };
 
-export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const { pool } = deps;
+/** What the routes read. */
+export interface CampaignLifecycleRouteOptions {
+  pool: Pool;
+  /** The job queues; absent when no queue is wired. */
+  queues?: Queues | undefined;
+}
+
+export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycleRouteOptions> = async (app, { pool, queues: wired }) => {
 
   app.post(
     '/campaigns/:id/schedule',
@@ -68,7 +68,7 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<RouteOptions> = 
       if (campaign.status !== 'draft') throw conflict(`the campaign is ${campaign.status}: only a draft campaign can be scheduled`);
       const problems = await schedulingProblems(pool, campaign, new Date());
       if (problems.length > 0) throw unprocessable(`the campaign cannot be scheduled: ${problems.map((p) => p.message).join('; ')}`, problems);
-      const queues = requireQueues(deps);
+      const queues = requireQueues(wired);
       if (!(await transitionCampaign(pool, id, ['draft'], 'scheduled'))) throw conflict('the campaign changed meanwhile: read it again');
       try {
         await requestCampaignSchedule(queues, id);
@@ -182,7 +182,7 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<RouteOptions> = 
       if (probe.sentAt && sentAt < probe.sentAt) throw unprocessable('body/sentAt comes before the probe itself', [{ field: 'body/sentAt', message: 'must come after the probe was sent' }]);
       const campaign = (await findCampaign(pool, probe.campaignId))!;
       const more = seq < campaign.reminder.max && campaign.status !== 'closed';
-      const queues = more ? requireQueues(deps) : null;
+      const queues = more ? requireQueues(wired) : null;
 
       const confirmed = await withTransaction(pool, async (tx) => {
         const row = await confirmReminder(tx, id, seq, sentAt);
@@ -196,9 +196,9 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<RouteOptions> = 
   );
 };
 
-function requireQueues(deps: AppDeps): Queues {
-  if (!deps.queues) throw new ApiProblem(503, 'Service Unavailable', 'no job queue is wired to this API process');
-  return deps.queues;
+function requireQueues(queues: Queues | undefined): Queues {
+  if (!queues) throw new ApiProblem(503, 'Service Unavailable', 'no job queue is wired to this API process');
+  return queues;
 }
 
 /**

@@ -12,9 +12,9 @@ import {
 import { listOutcomeProbeIds } from '../db/outcomes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
-import type { RouteOptions } from './app.ts';
 import { conflict, found, unprocessable } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const HHMM = '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$';
 const WeeklyHours = Type.Object(
@@ -67,8 +67,12 @@ const SCHEDULE_FIELDS = ['startsAt', 'endsAt', 'timezone', 'sendWindow', 'probes
 const tags = ['campaigns'];
 const auditor = { writeRole: 'auditor' as const };
 
-export const campaignsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const { pool } = deps;
+/** What the routes read. */
+export interface CampaignsRouteOptions {
+  pool: Pool;
+}
+
+export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> = async (app, { pool }) => {
 
   app.get(
     '/campaigns',

@@ -4,6 +4,7 @@
  * carries the same figures as its JSON twin; null is an empty field. Asked for with
  * `format=csv`, or `Accept: text/csv` (JSON stays the default: a wildcard never picks CSV).
  */
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export type CsvValue = string | number | boolean | null | undefined;
@@ -64,4 +65,14 @@ export function sendNegotiated<T>(
   if (!wantsCsv(format, request.headers.accept)) return body;
   void reply.type(CSV_CONTENT_TYPE);
   return csv(body);
+}
+
+/** The `format` query parameter of a route that answers in JSON or CSV. */
+export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv, or send Accept: text/csv; json by default' }));
+/** A 200 answer in JSON, or in CSV with the same figures. */
+export function jsonOrCsv(schema: TSchema) {
+  return {
+    description: 'JSON, or CSV with a header row when asked for',
+    content: { 'application/json': { schema }, 'text/csv': { schema: Type.String() } },
+  };
 }

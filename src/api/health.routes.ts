@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RouteOptions } from './app.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Redis } from 'ioredis';
 
 const Dependency = Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('not configured')]);
 const Health = Type.Object({
@@ -9,15 +10,21 @@ const Health = Type.Object({
   redis: Dependency,
 });
 
+/** What the routes read. */
+export interface HealthRouteOptions {
+  pool: Pool;
+  redis: Redis | null;
+}
+
 /** Reachability of what the service needs; 503 when a part is down so that load balancers notice. */
-export const healthRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthRouteOptions> = async (app, { pool, redis: client }) => {
   app.get(
     '/health',
     { schema: { tags: ['health'], security: [], response: { 200: Health, 503: Health } } },
     async (_request, reply) => {
       const [postgres, redis] = await Promise.all([
-        probe(() => deps.pool.query('select 1')),
-        deps.redis ? probe(() => deps.redis!.ping()) : Promise.resolve('not configured' as const),
+        probe(() => pool.query('select 1')),
+        client ? probe(() => client.ping()) : Promise.resolve('not configured' as const),
       ]);
       const ok = postgres === 'up' && redis !== 'down';
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', postgres, redis });

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { API_ROLES, createApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.repo.ts';
-import type { RouteOptions } from './app.ts';
 import { found } from './problem.ts';
 import { IdParams, Page, PageQuery, Timestamp, Uuid, Nullable, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Role = Type.Union(API_ROLES.map((r) => Type.Literal(r)));
 export const ApiKey = Type.Object(
@@ -18,8 +18,13 @@ const CreatedApiKey = Type.Composite([
 const tags = ['keys'];
 const adminOnly = { role: 'admin' as const };
 
-export const keysRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface KeysRouteOptions {
+  pool: Pool;
+}
+
+export const keysRoutes: FastifyPluginAsyncTypebox<KeysRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   app.get('/keys', { config: adminOnly, schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('ApiKey')), ...commonErrors } } }, async (request) =>
     listApiKeys(db, request.query),

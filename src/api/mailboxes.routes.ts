@@ -14,9 +14,10 @@ import {
 } from '../db/mailboxes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
 import type { SealedServerLogin } from '../mail/server-login.ts';
-import type { RouteOptions } from './app.ts';
 import { ApiProblem, found } from './problem.ts';
 import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
+import type { SecretBox } from '../secrets.ts';
 
 const Persona = Type.Object(
   {
@@ -120,8 +121,15 @@ const MailboxPatch = Type.Object(
 
 const tags = ['mailboxes'];
 
-export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const { pool, secretBox } = deps;
+/** What the routes read. */
+export interface MailboxesRouteOptions {
+  pool: Pool;
+  secretBox: SecretBox;
+  /** Asks for a mailbox to be polled now; absent when no queue is wired. */
+  requestSync?: ((mailboxId: string) => Promise<{ jobId: string }>) | undefined;
+}
+
+export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> = async (app, { pool, secretBox, requestSync }) => {
 
   const sealServer = <T extends { password?: string | undefined }>(server: T) => {
     const { password, ...rest } = server;
@@ -191,8 +199,8 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (a
     },
     async (request, reply) => {
       found(await findMailbox(pool, request.params.id), 'mailbox', request.params.id);
-      if (!deps.requestSync) throw new ApiProblem(503, 'Service Unavailable', 'no job queue is wired to this API process');
-      const { jobId } = await deps.requestSync(request.params.id).catch((err: unknown) => {
+      if (!requestSync) throw new ApiProblem(503, 'Service Unavailable', 'no job queue is wired to this API process');
+      const { jobId } = await requestSync(request.params.id).catch((err: unknown) => {
         request.log.warn({ err }, 'could not queue a sync');
         throw new ApiProblem(503, 'Service Unavailable', 'the job queue (Redis) cannot be reached; try again shortly');
       });

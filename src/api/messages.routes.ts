@@ -4,72 +4,24 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { findMessage, listMessages, type MessageKind, type StoredMessage } from '../db/messages.repo.ts';
+import { findMessage, listMessages, type MessageKind } from '../db/messages.repo.ts';
 import { findProbe } from '../db/probes.repo.ts';
 import { assignMessage } from '../flow/assign-message.ts';
-import type { RouteOptions } from './app.ts';
 import { found, unprocessable } from './problem.ts';
-import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import { Kind, presentMessage } from './message-schema.ts';
+import { IdParams, Nullable, Page, PageQuery, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
-const Kind = Type.Union(['answer', 'acknowledgement', 'follow_up', 'bounce', 'unknown'].map((k) => Type.Literal(k)));
-
-export const Message = Type.Object(
-  {
-    id: Uuid,
-    mailboxId: Uuid,
-    folder: Type.String(),
-    uid: Type.Integer(),
-    messageId: Nullable(Type.String()),
-    from: Nullable(Type.String()),
-    fromName: Nullable(Type.String()),
-    to: Type.Array(Type.String()),
-    cc: Type.Array(Type.String()),
-    subject: Nullable(Type.String()),
-    receivedAt: Timestamp,
-    dateHeader: Nullable(Timestamp),
-    kind: Kind,
-    signals: Type.Array(Type.String(), { description: 'the headers and phrases behind kind' }),
-    language: Nullable(Type.String()),
-    replyText: Nullable(Type.String({ description: 'the new text, without quoted history and signature' })),
-    probeId: Nullable(Uuid),
-    match: Nullable(Type.Object({ rule: Type.String(), confidence: Type.Number(), evidence: Type.Record(Type.String(), Type.Unknown()) })),
-    parseError: Nullable(Type.String()),
-    oversize: Type.Boolean(),
-    size: Type.Integer(),
-    createdAt: Timestamp,
-  },
-  { $id: 'Message' },
-);
-
-export const presentMessage = (m: StoredMessage) => ({
-  id: m.id,
-  mailboxId: m.mailboxId,
-  folder: m.folder,
-  uid: m.uid,
-  messageId: m.messageId,
-  from: m.from.address,
-  fromName: m.from.name,
-  to: m.to,
-  cc: m.cc,
-  subject: m.subject,
-  receivedAt: m.receivedAt,
-  dateHeader: m.dateHeader,
-  kind: m.kind,
-  signals: m.signals,
-  language: m.language,
-  replyText: m.replyText,
-  probeId: m.probeId,
-  match: m.match,
-  parseError: m.parseError,
-  oversize: m.oversize,
-  size: m.size,
-  createdAt: m.createdAt,
-});
 
 const tags = ['messages'];
 
-export const messagesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface MessagesRouteOptions {
+  pool: Pool;
+}
+
+export const messagesRoutes: FastifyPluginAsyncTypebox<MessagesRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   app.get(
     '/messages',

@@ -16,10 +16,11 @@ import { withTransaction } from '../db/pool.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import { enqueueSendProbes } from '../queue/send-probe.job.ts';
 import { requestReminder } from '../queue/send-reminder.job.ts';
-import type { RouteOptions } from './app.ts';
 import { presentOutcome } from './outcome-schema.ts';
 import { found, unprocessable } from './problem.ts';
 import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Queues } from '../queue/queues.ts';
 
 const Channel = Type.Union([Type.Literal('email'), Type.Literal('webform')]);
 const Status = Type.Union(['planned', 'sending', 'sent', 'failed', 'cancelled'].map((s) => Type.Literal(s)));
@@ -80,8 +81,15 @@ const ProbeInput = Type.Object(
 
 const tags = ['probes'];
 
-export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface ProbesRouteOptions {
+  pool: Pool;
+  /** The job queues; absent when no queue is wired. */
+  queues?: Queues | undefined;
+}
+
+export const probesRoutes: FastifyPluginAsyncTypebox<ProbesRouteOptions> = async (app, { pool, queues }) => {
+  const db = pool;
 
   app.get(
     '/probes',
@@ -147,9 +155,9 @@ export const probesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app,
       return inserted;
     });
     // what comes next runs on the queues: the reminder of a probe already out, or the sending of a planned one
-    if (deps.queues) {
-      if (probe.sentAt) await requestReminder(deps.queues, probe.id, 1);
-      else await enqueueSendProbes(deps.queues, [probe]);
+    if (queues) {
+      if (probe.sentAt) await requestReminder(queues, probe.id, 1);
+      else await enqueueSendProbes(queues, [probe]);
     }
     const outcome = await findOutcome(db, probe.id);
     return reply.code(201).send({ ...probe, outcome: outcome ? presentOutcome(outcome) : null, replies: [] });

@@ -5,11 +5,11 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { computeRanking, type CampaignRanking, type RankedBrand } from '../db/ranking.repo.ts';
-import type { RouteOptions } from './app.ts';
-import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
-import { Format, jsonOrCsv, presentMetrics } from './stats.routes.ts';
+import { presentMetrics } from './present-metrics.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Note = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 100, description: `${description}, out of 100 (two decimals)` }));
 const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
@@ -100,7 +100,12 @@ function rankingCsv(body: RankingBody): string {
   );
 }
 
-export const rankingRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+/** What the routes read. */
+export interface RankingRouteOptions {
+  pool: Pool;
+}
+
+export const rankingRoutes: FastifyPluginAsyncTypebox<RankingRouteOptions> = async (app, { pool }) => {
   app.get(
     '/campaigns/:id/ranking',
     {
@@ -113,7 +118,7 @@ export const rankingRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app
       },
     },
     async (request, reply) => {
-      const ranking = found(await computeRanking(deps.pool, request.params.id), 'campaign', request.params.id);
+      const ranking = found(await computeRanking(pool, request.params.id), 'campaign', request.params.id);
       return sendNegotiated(request, reply, present(ranking), rankingCsv, request.query.format);
     },
   );

@@ -11,10 +11,10 @@ import { withTransaction } from '../db/pool.ts';
 import { findMessage } from '../db/messages.repo.ts';
 import { findLatestAnalysis, findReply, listEvaluations, replaceEvaluations } from '../db/reply-views.repo.ts';
 import { refreshReplyScore, scoreOfReply } from '../flow/score-reply.ts';
-import type { RouteOptions } from './app.ts';
-import { presentMessage } from './messages.routes.ts';
+import { presentMessage } from './message-schema.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Override = Type.Object(
   {
@@ -49,8 +49,13 @@ export const Reply = Type.Object(
 
 const tags = ['replies'];
 
-export const repliesRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface RepliesRouteOptions {
+  pool: Pool;
+}
+
+export const repliesRoutes: FastifyPluginAsyncTypebox<RepliesRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   async function present(id: string) {
     const reply = found(await findReply(db, id), 'reply', id);

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deleteScenario, findScenario, insertScenario, listScenarios, updateScenario } from '../db/scenarios.repo.ts';
-import type { RouteOptions } from './app.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const ExpectedPoint = Type.Object(
   {
@@ -39,8 +39,13 @@ const ScenarioPatch = Type.Partial(Type.Object(fields, { additionalProperties: f
 const tags = ['scenarios'];
 const auditor = { writeRole: 'auditor' as const };
 
-export const scenariosRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface ScenariosRouteOptions {
+  pool: Pool;
+}
+
+export const scenariosRoutes: FastifyPluginAsyncTypebox<ScenariosRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   app.get('/scenarios', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Scenario')), ...commonErrors } } }, async (request) =>
     listScenarios(db, request.query),

@@ -1,17 +1,22 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { deleteSector, findSector, insertSector, listSectors, updateSector } from '../db/sectors.repo.ts';
-import type { RouteOptions } from './app.ts';
 import { found } from './problem.ts';
 import { IdParams, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 export const Sector = Type.Object({ id: Uuid, name: Type.String(), createdAt: Timestamp, updatedAt: Timestamp }, { $id: 'Sector' });
 const SectorInput = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 const tags = ['sectors'];
 
-export const sectorsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
-  const db = deps.pool;
+/** What the routes read. */
+export interface SectorsRouteOptions {
+  pool: Pool;
+}
+
+export const sectorsRoutes: FastifyPluginAsyncTypebox<SectorsRouteOptions> = async (app, { pool }) => {
+  const db = pool;
 
   app.get('/sectors', { schema: { tags, querystring: Type.Object(PageQuery), response: { 200: Page(Type.Ref('Sector')), ...commonErrors } } }, async (request) =>
     listSectors(db, request.query),

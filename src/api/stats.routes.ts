@@ -3,14 +3,14 @@
  * mailbox or week, with an optional weekly series per group for charts; JSON or CSV.
  * Metric definitions: README, "Statistics".
  */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { roundHours } from '../audit/timing.ts';
 import { computeStats, GROUP_BYS, SERIES, type GroupBy, type Series, type StatsMetrics, type StatsReport, type StatsRow } from '../db/stats.repo.ts';
-import type { RouteOptions } from './app.ts';
-import { sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
+import { presentMetrics } from './present-metrics.ts';
 import { unprocessable } from './problem.ts';
 import { Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import type { Pool } from '../db/pool.ts';
 
 const Rate = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 1, description }));
 const Hours = (description: string) => Nullable(Type.Number({ minimum: 0, description: `${description}, hours (two decimals)` }));
@@ -77,7 +77,6 @@ const StatsResponse = Type.Object({
   rows: Type.Array(StatsRowSchema),
 });
 
-export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv, or send Accept: text/csv; json by default' }));
 
 const StatsQuery = Type.Object({
   campaignId: Type.Optional(Uuid),
@@ -90,29 +89,7 @@ const StatsQuery = Type.Object({
   format: Format,
 });
 
-/** A 200 answer in JSON, or in CSV with the same figures. */
-export function jsonOrCsv(schema: TSchema) {
-  return {
-    description: 'JSON, or CSV with a header row when asked for',
-    content: { 'application/json': { schema }, 'text/csv': { schema: Type.String() } },
-  };
-}
 
-const round2 = (value: number | null) => (value === null ? null : Math.round(value * 100) / 100);
-const hours = (value: number | null) => (value === null ? null : roundHours(value));
-
-/** Hours, notes and error rates to two decimals, as the API shows them; rates stay exact. */
-export function presentMetrics<T extends StatsMetrics>(m: T): T {
-  return {
-    ...m,
-    delayP50Hours: hours(m.delayP50Hours),
-    delayP90Hours: hours(m.delayP90Hours),
-    delayMeanHours: hours(m.delayMeanHours),
-    businessDelayP50Hours: hours(m.businessDelayP50Hours),
-    errorsPer100Words: round2(m.errorsPer100Words),
-    scoreMean: round2(m.scoreMean),
-  };
-}
 
 /** CSV columns of the metrics, nested ones flattened with a dot: `withinNorm.4`, `delayHistogram.noAnswer`. */
 function metricColumns<T>(norms: readonly number[], of: (record: T) => StatsMetrics): CsvColumn<T>[] {
@@ -162,7 +139,12 @@ function present(report: StatsReport): StatsRow[] {
   }));
 }
 
-export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, { deps }) => {
+/** What the routes read. */
+export interface StatsRouteOptions {
+  pool: Pool;
+}
+
+export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (app, { pool }) => {
   app.get(
     '/stats',
     {
@@ -185,7 +167,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<RouteOptions> = async (app, 
           { field: 'querystring/series', message: 'cannot go with groupBy=week' },
         ]);
       }
-      const report = await computeStats(deps.pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
+      const report = await computeStats(pool, { filter: { campaignId: q.campaignId, brandId: q.brandId, sectorId: q.sectorId, from, to }, groupBy, series });
       const body: StatsBody = { groupBy, series, norms: report.norms, generatedAt: new Date(), rows: present(report) };
       return sendNegotiated(request, reply, body, statsCsv, q.format);
     },

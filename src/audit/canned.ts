@@ -4,6 +4,7 @@
  * two fingerprints estimate the Jaccard similarity of the two texts' 3-gram sets. Stored
  * with the analysis, fingerprints compare across probes without the texts.
  */
+import { fnv1a } from './hash.ts';
 import { contentTerms } from './stem.ts';
 import { foldWord } from './tokenize.ts';
 
@@ -51,15 +52,6 @@ export function fingerprintSimilarity(a: string, b: string): number {
     if (a.slice(at, at + SLOT_HEX_DIGITS) === b.slice(at, at + SLOT_HEX_DIGITS)) equal++;
   }
   return Math.round((equal / SLOTS) * 100) / 100;
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 /** MurmurHash3's finaliser: a cheap, well-spread 32-bit permutation. */

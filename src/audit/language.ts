@@ -108,3 +108,6 @@ const ISO_639_1: Record<string, string> = {
 };
 
 const FRANC_LANGUAGES = Object.keys(ISO_639_1);
+
+/** A language tag (`fr`, `fr-FR`, `fr_CA`) for French. */
+export const isFrench = (language: string): boolean => language.toLowerCase().split(/[-_]/)[0] === 'fr';

@@ -88,16 +88,15 @@ export function computeOutcome(
     .sort((a, b) => a - b);
   const firstReminder = reminders[0] ?? null;
 
-  const sentAt = probe.sentAt;
-  const delayHours = answer && sentAt ? clampedHours(sentAt, answer.receivedAt) : null;
-  const schedule = { ...campaign.businessHours, timezone: campaign.timezone };
+  const answerDelay = answer ? replyDelay(probe.sentAt, answer.receivedAt, campaign) : null;
+  const delayHours = answerDelay?.delayHours ?? null;
   return {
     acknowledgedAt: acknowledgement?.receivedAt ?? null,
-    ackDelayHours: acknowledgement && sentAt ? clampedHours(sentAt, acknowledgement.receivedAt) : null,
+    ackDelayHours: acknowledgement ? replyDelay(probe.sentAt, acknowledgement.receivedAt, campaign).delayHours : null,
     answeredAt: answer?.receivedAt ?? null,
     answerReplyId: answer?.id ?? null,
     delayHours,
-    businessDelayHours: answer && sentAt ? businessHours(sentAt, answer.receivedAt, schedule) : null,
+    businessDelayHours: answerDelay?.businessDelayHours ?? null,
     withinNorms: withinNorms(delayHours, campaign.norms),
     remindersSent: reminders.length,
     answeredAfterReminder: answer !== null && firstReminder !== null && answer.receivedAt.getTime() > firstReminder,
@@ -112,6 +111,18 @@ function byArrival(replies: readonly OutcomeReply[]): OutcomeReply[] {
   return [...replies].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
 }
 
-function clampedHours(from: Date, to: Date): number {
-  return Math.max(0, calendarHours(from, to));
+/**
+ * A reply's delay from the probe's `sentAt` (null while unsent): calendar hours, a reply
+ * stamped before the probe counting as immediate, and business hours of the campaign.
+ */
+export function replyDelay(
+  sentAt: Date | null,
+  receivedAt: Date,
+  campaign: Pick<OutcomeCampaign, 'businessHours' | 'timezone'>,
+): { delayHours: number | null; businessDelayHours: number | null } {
+  if (!sentAt) return { delayHours: null, businessDelayHours: null };
+  return {
+    delayHours: Math.max(0, calendarHours(sentAt, receivedAt)),
+    businessDelayHours: businessHours(sentAt, receivedAt, { ...campaign.businessHours, timezone: campaign.timezone }),
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * A campaign's plan, and the words of what it sends. Pure: the seed stands for randomness
+ * A campaign's plan: when each probe goes out, from which persona and address. Pure: the seed stands for randomness
  * and `notBefore` for the clock, so the same inputs always give the same plan.
  *
  * Probes of a brand are spread evenly over the hours the send window is open between
@@ -7,8 +7,12 @@
  * do not look mechanical. Scenarios and personas rotate so that a brand is not asked the
  * same question twice by the same persona while another combination remains.
  */
-import { mulberry32 } from './random.ts';
 import { DateTime, IANAZone } from 'luxon';
+import { atLocalMinute, parseClock } from './clock-time.ts';
+import { fnv1a } from './hash.ts';
+import { PlanError } from './plan-error.ts';
+import { renderTemplate, type PersonaName } from './probe-template.ts';
+import { mulberry32 } from './random.ts';
 
 /** Days (ISO weekdays, Monday = 1) and local hours, as the API writes a send window. */
 export interface WeeklyWindow {
@@ -36,11 +40,6 @@ export interface PlanScenario {
   id: string;
   subject: string;
   body: string;
-}
-
-export interface PersonaName {
-  firstName: string;
-  lastName: string;
 }
 
 export interface PlanMailbox {
@@ -71,11 +70,6 @@ export interface PlannedProbe {
   scheduledAt: Date;
 }
 
-export class PlanError extends Error {
-  override name = 'PlanError';
-}
-
-/** Each probe lands in the middle 70 % of its share, so two probes of a brand are never side by side. */
 const JITTER_FROM = 0.15;
 const JITTER_SPAN = 0.7;
 
@@ -109,7 +103,7 @@ export function planCampaign(
     // One stream per brand: adding a brand leaves the others' times as they were. Address
     // tokens draw from streams of their own, so that retrying a token another brand took
     // never shifts the times.
-    const random = mulberry32(hashString(`${seed}|${brand.id}`));
+    const random = mulberry32(fnv1a(`${seed}|${brand.id}`));
     const pairs = combinations(sortedScenarios.length, personas.length, campaign.probesPerBrand, random);
     const turns = new Map<string, number>();
     const share = openMs / campaign.probesPerBrand;
@@ -125,7 +119,7 @@ export function planCampaign(
         scenarioId: scenario.id,
         mailboxId: mailbox.id,
         recipient: brand.contactAddresses[k % brand.contactAddresses.length]!.toLowerCase(),
-        personaAddress: ownAddress(mailbox, (attempt) => mulberry32(hashString(`${seed}|${brand.id}|${k}|${attempt}`)), taken),
+        personaAddress: ownAddress(mailbox, (attempt) => mulberry32(fnv1a(`${seed}|${brand.id}|${k}|${attempt}`)), taken),
         subject: renderTemplate(scenario.subject, context),
         body: renderTemplate(scenario.body, context),
         scheduledAt: new Date(atOpenOffset(intervals, (k + JITTER_FROM + JITTER_SPAN * random()) * share)),
@@ -142,8 +136,8 @@ export function planCampaign(
 export function sendWindowIntervals(from: Date, to: Date, window: WeeklyWindow, timezone: string): Array<[number, number]> {
   const zone = IANAZone.create(timezone);
   if (!zone.isValid) throw new PlanError(`unknown timezone "${timezone}"`);
-  const open = clockMinutes(window.from);
-  const close = clockMinutes(window.to);
+  const open = planClock(window.from);
+  const close = planClock(window.to);
   if (open >= close) throw new PlanError(`the send window ${window.from}–${window.to} must open before it closes`);
   const days = new Set(window.days);
   const fromMs = from.getTime();
@@ -151,8 +145,8 @@ export function sendWindowIntervals(from: Date, to: Date, window: WeeklyWindow, 
   const intervals: Array<[number, number]> = [];
   for (let day = DateTime.fromMillis(fromMs, { zone }).startOf('day'); day.toMillis() < toMs; day = day.plus({ days: 1 })) {
     if (!days.has(day.weekday)) continue;
-    const start = Math.max(fromMs, atLocalMinute(day, open));
-    const end = Math.min(toMs, atLocalMinute(day, close));
+    const start = Math.max(fromMs, atLocalMinute(day, open).toMillis());
+    const end = Math.min(toMs, atLocalMinute(day, close).toMillis());
     if (end > start) intervals.push([start, end]);
   }
   return intervals;
@@ -255,89 +249,13 @@ export function probeAddress(pattern: string, token: string): string {
   return pattern.replace('{token}', token).toLowerCase();
 }
 
-export interface TemplateContext {
-  persona: PersonaName;
-  brand: { name: string };
-}
-
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
-const FIELDS: Record<string, (c: TemplateContext) => string> = {
-  'persona.firstName': (c) => c.persona.firstName,
-  'persona.lastName': (c) => c.persona.lastName,
-  'brand.name': (c) => c.brand.name,
-};
-
-/** Placeholders of `text` that `renderTemplate` does not know; a probe must never carry one to a brand. */
-export function unknownPlaceholders(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((name) => !(name in FIELDS));
-}
-
-/** Fills `{{persona.firstName}}`, `{{persona.lastName}}` and `{{brand.name}}`; any other placeholder is an error. */
-export function renderTemplate(text: string, context: TemplateContext): string {
-  const unknown = unknownPlaceholders(text);
-  if (unknown.length > 0) {
-    throw new PlanError(`unknown placeholder {{${unknown[0]}}}; known: ${Object.keys(FIELDS).map((f) => `{{${f}}}`).join(', ')}`);
-  }
-  return text.replace(PLACEHOLDER, (_, name: string) => FIELDS[name]!(context));
-}
-
-/** `Re: <subject>`, never `Re: Re: <subject>`. */
-export function reminderSubject(subject: string): string {
-  const trimmed = subject.trim();
-  return /^re\s*:/i.test(trimmed) ? trimmed : `Re: ${trimmed}`;
-}
-
-const isFrench = (language: string) => language.toLowerCase().split(/[-_]/)[0] === 'fr';
-
-/** The "relance" a customer writes when a day has passed without an answer; English outside French. */
-export function defaultReminderBody(language: string, persona: PersonaName): string {
-  const name = `${persona.firstName} ${persona.lastName}`;
-  return isFrench(language)
-    ? `Bonjour,\n\nJe me permets de revenir vers vous au sujet de ma demande ci-dessous, restée sans réponse à ce jour.\nPourriez-vous me répondre dès que possible ?\n\nMerci d'avance,\n\n${name}`
-    : `Hello,\n\nI am following up on my request below, which has not been answered yet.\nCould you please get back to me as soon as possible?\n\nThank you in advance,\n\n${name}`;
-}
-
-export interface QuotedMessage {
-  text: string;
-  sentAt: Date;
-  from: { name: string; address: string };
-}
-
-/** The original below the new text, introduced the way mail clients do ("Le … a écrit :"). */
-export function withQuote(text: string, original: QuotedMessage, language: string, timezone: string): string {
-  const french = isFrench(language);
-  const when = DateTime.fromJSDate(original.sentAt, { zone: timezone }).setLocale(french ? 'fr' : 'en-GB');
-  const who = `${original.from.name} <${original.from.address}>`;
-  const intro = french
-    ? `Le ${when.toFormat("ccc d LLL yyyy 'à' HH:mm")}, ${who} a écrit :`
-    : `On ${when.toFormat("ccc, d LLL yyyy 'at' HH:mm")}, ${who} wrote:`;
-  const quoted = original.text.replace(/\r\n/g, '\n').trimEnd().split('\n').map((line) => (line ? `> ${line}` : '>'));
-  return `${text.trimEnd()}\n\n${intro}\n${quoted.join('\n')}\n`;
-}
-
-export { mulberry32 };
-
-/** FNV-1a, 32 bits: turns a seed and an id into a generator seed. */
-function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
-function clockMinutes(clock: string): number {
-  const match = /^(\d{2}):([0-5]\d)$/.exec(clock);
-  const minutes = match ? Number(match[1]) * 60 + Number(match[2]) : Number.NaN;
-  if (!(minutes <= 24 * 60)) throw new PlanError(`"${clock}" is not a time of day between 00:00 and 24:00`);
-  return minutes;
-}
-
-/** Set on the wall clock, not added as a duration; `24:00` is the next midnight. */
-function atLocalMinute(day: DateTime, minutes: number): number {
-  if (minutes === 24 * 60) return day.plus({ days: 1 }).toMillis();
-  return day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60 }).toMillis();
-}
-
 const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+/** A send window's clock time, its error said as the plan's. */
+function planClock(clock: string): number {
+  try {
+    return parseClock(clock);
+  } catch (err) {
+    throw err instanceof RangeError ? new PlanError(err.message) : err;
+  }
+}

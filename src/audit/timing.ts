@@ -3,6 +3,7 @@
  * timezone and opening hours, and norms met. Pure: every instant comes in as a parameter.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { atLocalMinute, parseClock } from './clock-time.ts';
 
 /** A campaign's opening hours, as the API writes them (ISO weekdays, Monday = 1). */
 export interface OpeningHours {
@@ -27,7 +28,6 @@ export const DEFAULT_BUSINESS_HOURS: BusinessSchedule = Object.freeze({
 
 const MS_PER_HOUR = 3_600_000;
 const MS_PER_MINUTE = 60_000;
-const MINUTES_PER_DAY = 24 * 60;
 /** A local week lasts at least this (a clock change takes an hour off, a few zones' half one). */
 const MS_PER_WEEK_AT_LEAST = (7 * 24 - 1) * MS_PER_HOUR;
 
@@ -110,21 +110,3 @@ function parseSchedule(schedule: BusinessSchedule): ParsedSchedule {
   return { zone, days: new Set(schedule.days), openMinute, closeMinute };
 }
 
-/** `"HH:MM"` to minutes after midnight; `"24:00"` is the end of the day. */
-function parseClock(clock: string): number {
-  const match = /^(\d{2}):([0-5]\d)$/.exec(clock);
-  const minute = match ? Number(match[1]) * 60 + Number(match[2]) : Number.NaN;
-  if (!(minute <= MINUTES_PER_DAY)) {
-    throw new RangeError(`"${clock}" is not a time of day between 00:00 and 24:00`);
-  }
-  return minute;
-}
-
-/**
- * The instant the local clock shows `minute` on `day` (a local midnight). Set on the wall clock,
- * not added as a duration, so that 09:00 stays 09:00 on a day the clocks change.
- */
-function atLocalMinute(day: DateTime, minute: number): DateTime {
-  if (minute === MINUTES_PER_DAY) return day.plus({ days: 1 });
-  return day.set({ hour: Math.floor(minute / 60), minute: minute % 60 });
-}

@@ -1,3 +1,4 @@
+import type { PlanBrand, PlanMailbox, PlanScenario } from '../audit/schedule.ts';
 import type { Queryable } from './pool.ts';
 import { pageClause, toPage, type Page, type PageRequest } from './page.ts';
 import { deleteById, updateById } from './sql.ts';
@@ -182,3 +183,128 @@ export async function updateCampaign(db: Queryable, id: string, patch: CampaignP
 }
 
 export const deleteCampaign = (db: Queryable, id: string) => deleteById(db, 'campaigns', id);
+
+// ---------------------------------------------------------------- planning
+
+export interface PlanInputs {
+  brands: PlanBrand[];
+  scenarios: Array<PlanScenario & { name: string; reminderBody: string | null }>;
+  mailboxes: Array<PlanMailbox & { label: string; smtpConfigured: boolean }>;
+}
+
+/** Everything `planCampaign` reads about a campaign's brands, scenarios and mailboxes, in three queries. */
+export async function loadPlanInputs(db: Queryable, campaignId: string): Promise<PlanInputs> {
+  const brands = await db.query<{ id: string; name: string; contact_addresses: string[] }>(
+    `select b.id, b.name, b.contact_addresses from brands b join campaign_brands cb on cb.brand_id = b.id
+      where cb.campaign_id = $1 order by b.id`,
+    [campaignId],
+  );
+  const scenarios = await db.query<{ id: string; name: string; subject: string; body: string; reminder_body: string | null }>(
+    `select s.id, s.name, s.subject, s.body, s.reminder_body from scenarios s join campaign_scenarios cs on cs.scenario_id = s.id
+      where cs.campaign_id = $1 order by s.id`,
+    [campaignId],
+  );
+  const mailboxes = await db.query<{
+    id: string;
+    label: string;
+    address: string;
+    persona_id: string;
+    first_name: string;
+    last_name: string;
+    probe_address_pattern: string | null;
+    smtp_configured: boolean;
+  }>(
+    `select m.id, m.label, m.address, m.persona_id, p.first_name, p.last_name, m.probe_address_pattern,
+            (m.smtp_host is not null and m.smtp_port is not null and m.smtp_user is not null and m.smtp_password_enc is not null) as smtp_configured
+       from mailboxes m join personas p on p.id = m.persona_id join campaign_mailboxes cm on cm.mailbox_id = m.id
+      where cm.campaign_id = $1 order by m.id`,
+    [campaignId],
+  );
+  return {
+    brands: brands.rows.map((r) => ({ id: r.id, name: r.name, contactAddresses: r.contact_addresses })),
+    scenarios: scenarios.rows.map((r) => ({ id: r.id, name: r.name, subject: r.subject, body: r.body, reminderBody: r.reminder_body })),
+    mailboxes: mailboxes.rows.map((r) => ({
+      id: r.id,
+      label: r.label,
+      address: r.address,
+      personaId: r.persona_id,
+      persona: { firstName: r.first_name, lastName: r.last_name },
+      probeAddressPattern: r.probe_address_pattern,
+      smtpConfigured: r.smtp_configured,
+    })),
+  };
+}
+
+/**
+ * The campaign's status and whether its probes were planned, its row locked until the
+ * transaction ends; null when it does not exist.
+ */
+export async function lockCampaign(db: Queryable, campaignId: string): Promise<{ status: CampaignStatus; planned: boolean } | null> {
+  const { rows } = await db.query<{ status: CampaignStatus; planned: boolean }>(
+    'select status, planned_at is not null as planned from campaigns where id = $1 for update',
+    [campaignId],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Records that the plan was made, in the plan's own transaction: the campaign is planned
+ * once, whatever probes were declared by hand before or since.
+ */
+export async function markCampaignPlanned(db: Queryable, campaignId: string, at: Date): Promise<void> {
+  await db.query('update campaigns set planned_at = $2, updated_at = now() where id = $1 and planned_at is null', [campaignId, at]);
+}
+
+// ---------------------------------------------------------------- status
+
+/** Compare-and-set: moves the campaign to `to` only from one of `from`; false when it was elsewhere. */
+export async function transitionCampaign(db: Queryable, campaignId: string, from: readonly CampaignStatus[], to: CampaignStatus): Promise<boolean> {
+  const result = await db.query(
+    `update campaigns set status = $3, updated_at = now() where id = $1 and status = any($2::text[])`,
+    [campaignId, from, to],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/**
+ * scheduled|running → closed. Call inside a transaction: the outcomes are frozen, and what
+ * was still to be sent is cancelled with the status change: planned probes, reminders due,
+ * and the reminders sent probes have still to come, recorded `cancelled` (their due time
+ * counted from the probe) so that none of them goes out after a reopen.
+ */
+export async function closeCampaign(db: Queryable, campaignId: string, at: Date): Promise<boolean> {
+  const result = await db.query(
+    `update campaigns set status = 'closed', closed_at = $2, updated_at = now()
+      where id = $1 and status in ('scheduled', 'running')`,
+    [campaignId, at],
+  );
+  if ((result.rowCount ?? 0) === 0) return false;
+  await db.query('update outcomes set frozen = true, updated_at = now() where campaign_id = $1', [campaignId]);
+  await db.query(`update probes set status = 'cancelled', updated_at = now() where campaign_id = $1 and status = 'planned'`, [campaignId]);
+  await db.query(
+    `update reminders r set status = 'cancelled' from probes p
+      where p.id = r.probe_id and p.campaign_id = $1 and r.status = 'due'`,
+    [campaignId],
+  );
+  await db.query(
+    `insert into reminders (probe_id, seq, due_at, status)
+     select p.id, s.seq, p.sent_at + make_interval(secs => c.reminder_after_hours * 3600 * s.seq), 'cancelled'
+       from probes p join campaigns c on c.id = p.campaign_id
+            cross join lateral generate_series(1, c.reminder_max) as s(seq)
+      where p.campaign_id = $1 and p.status = 'sent' and p.sent_at is not null
+     on conflict (probe_id, seq) do nothing`,
+    [campaignId],
+  );
+  return true;
+}
+
+/** closed → running, outcomes thawed. Call inside a transaction. Nothing cancelled at closing comes back. */
+export async function reopenCampaign(db: Queryable, campaignId: string): Promise<boolean> {
+  const result = await db.query(
+    `update campaigns set status = 'running', closed_at = null, updated_at = now() where id = $1 and status = 'closed'`,
+    [campaignId],
+  );
+  if ((result.rowCount ?? 0) === 0) return false;
+  await db.query('update outcomes set frozen = false, updated_at = now() where campaign_id = $1', [campaignId]);
+  return true;
+}

@@ -315,3 +315,16 @@ export async function deleteMailbox(db: Queryable, id: string): Promise<boolean>
   return true;
 }
 
+/**
+ * A fault of the mailbox rather than of one message (a refused SMTP login, no SMTP
+ * settings), shown where an auditor looks at the mailbox. The poll's failure streak is left
+ * alone: the mailbox still reads fine.
+ */
+export async function recordMailboxSendError(db: Queryable, mailboxId: string, error: string): Promise<void> {
+  await db.query('update mailboxes set send_error = $2, send_error_at = now() where id = $1', [mailboxId, error]);
+}
+
+/** The mailbox sent again: its sending fault is over. */
+export async function clearMailboxSendError(db: Queryable, mailboxId: string): Promise<void> {
+  await db.query('update mailboxes set send_error = null, send_error_at = null where id = $1 and send_error is not null', [mailboxId]);
+}

@@ -162,3 +162,73 @@ export async function listOutcomeProbeIds(db: Queryable, campaignId: string): Pr
   const { rows } = await db.query<{ probe_id: string }>('select probe_id from outcomes where campaign_id = $1 order by probe_id', [campaignId]);
   return rows.map((r) => r.probe_id);
 }
+
+/** What scoring a reply reads of its probe's outcome and campaign; null when the reply does not exist or has no probe. */
+export interface ScoringInputs {
+  probeId: string;
+  /** The reply is its probe's answer. */
+  isAnswer: boolean;
+  delayHours: number | null;
+  ackDelayHours: number | null;
+  withinNorms: Record<string, boolean>;
+  norms: number[];
+}
+
+export async function findScoringInputs(db: Queryable, replyId: string): Promise<ScoringInputs | null> {
+  const { rows } = await db.query<{
+    probe_id: string;
+    is_answer: boolean;
+    delay_hours: number | null;
+    ack_delay_hours: number | null;
+    within_norms: Record<string, boolean> | null;
+    norms: number[];
+  }>(
+    `select r.probe_id, coalesce(o.answer_reply_id = r.id, false) as is_answer, o.delay_hours, o.ack_delay_hours, o.within_norms, c.norms
+       from replies r join probes p on p.id = r.probe_id join campaigns c on c.id = p.campaign_id
+       left join outcomes o on o.probe_id = r.probe_id
+      where r.id = $1`,
+    [replyId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    probeId: row.probe_id,
+    isAnswer: row.is_answer,
+    delayHours: row.delay_hours,
+    ackDelayHours: row.ack_delay_hours,
+    withinNorms: row.within_norms ?? {},
+    norms: row.norms,
+  };
+}
+
+/** The note and form figures of a probe's answer, as the statistics count them; all null when the answer is not analysed. */
+export interface AnswerScore {
+  score: number | null;
+  scoredReplyId: string | null;
+  spellingErrors: number | null;
+  spellingWords: number | null;
+  logo: boolean | null;
+  charter: boolean | null;
+  namedSignature: boolean | null;
+  personalised: boolean | null;
+}
+
+export async function saveAnswerScore(db: Queryable, probeId: string, score: AnswerScore): Promise<void> {
+  await db.query(
+    `update outcomes
+        set score = $2, scored_reply_id = $3, spelling_errors = $4, spelling_words = $5,
+            form_logo = $6, form_charter = $7, form_named_signature = $8, form_personalised = $9, updated_at = now()
+      where probe_id = $1`,
+    [
+      probeId,
+      score.score,
+      score.scoredReplyId,
+      score.spellingErrors,
+      score.spellingWords,
+      score.logo,
+      score.charter,
+      score.namedSignature,
+      score.personalised,
+    ],
+  );
+}

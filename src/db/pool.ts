@@ -18,18 +18,30 @@ export function createPool(databaseUrl: string, max = 10): Pool {
   return pool;
 }
 
+/** Runs `work` in a transaction on a connection of its own from the pool. */
 export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
+    return await inTransaction(client, () => work(client));
   } finally {
     client.release();
+  }
+}
+
+/**
+ * Runs `work` in a transaction on `db`, a connection the caller holds already (e.g. the one
+ * holding an advisory lock): `db` must not be the pool, whose queries may each take another
+ * connection.
+ */
+export async function inTransaction<T>(db: Queryable, work: () => Promise<T>): Promise<T> {
+  await db.query('begin');
+  try {
+    const result = await work();
+    await db.query('commit');
+    return result;
+  } catch (err) {
+    await db.query('rollback').catch(() => {});
+    throw err;
   }
 }
 

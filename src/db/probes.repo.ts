@@ -1,4 +1,5 @@
 /** Probes: one mystery e-mail to one brand, sent by the service or declared after a web form. */
+import type { PlannedProbe } from '../audit/schedule.ts';
 import type { Queryable } from './pool.ts';
 import { pageClause, toPage, type Page, type PageRequest } from './page.ts';
 
@@ -147,4 +148,112 @@ export async function updateProbeStatus(
       where id = $1`,
     [id, change.status, change.sentAt ?? null, change.messageId ?? null, change.smtpResponse ?? null, change.error ?? null],
   );
+}
+
+// ---------------------------------------------------------------- planning
+
+/** Persona addresses already given to probes of these mailboxes: a new probe must not reuse one. */
+export async function takenPersonaAddresses(db: Queryable, mailboxIds: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ address: string }>(
+    `select distinct lower(persona_address) as address from probes
+      where mailbox_id = any($1::uuid[]) and persona_address is not null`,
+    [mailboxIds],
+  );
+  return new Set(rows.map((r) => r.address));
+}
+
+/** Inserts a whole plan in one statement. */
+export async function insertPlannedProbes(db: Queryable, campaignId: string, plan: readonly PlannedProbe[]): Promise<number> {
+  if (plan.length === 0) return 0;
+  const column = <K extends keyof PlannedProbe>(key: K) => plan.map((p) => p[key]);
+  const result = await db.query(
+    `insert into probes (campaign_id, brand_id, scenario_id, mailbox_id, channel, recipient, persona_address,
+                         subject, body, scheduled_at, status)
+     select $1, brand_id, scenario_id, mailbox_id, 'email', lower(recipient), lower(persona_address), subject, body, scheduled_at, 'planned'
+       from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+         as t(brand_id, scenario_id, mailbox_id, recipient, persona_address, subject, body, scheduled_at)`,
+    [
+      campaignId,
+      column('brandId'),
+      column('scenarioId'),
+      column('mailboxId'),
+      column('recipient'),
+      column('personaAddress'),
+      column('subject'),
+      column('body'),
+      column('scheduledAt'),
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Probes of the campaign still waiting for their send job. */
+export async function listPlannedProbes(db: Queryable, campaignId: string): Promise<Array<{ id: string; scheduledAt: Date }>> {
+  const { rows } = await db.query<{ id: string; scheduled_at: Date }>(
+    `select id, scheduled_at from probes where campaign_id = $1 and status = 'planned' and channel = 'email' order by scheduled_at, id`,
+    [campaignId],
+  );
+  return rows.map((r) => ({ id: r.id, scheduledAt: r.scheduled_at }));
+}
+
+/** Probes of the campaign that went out: those with an outcome to recompute. */
+export async function listSentProbeIds(db: Queryable, campaignId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('select id from probes where campaign_id = $1 and sent_at is not null order by id', [campaignId]);
+  return rows.map((r) => r.id);
+}
+
+// ---------------------------------------------------------------- sending: claimed at most once
+
+/**
+ * planned → sending, storing the Message-ID the message will carry (kept when one is stored
+ * already). The row lock makes two claimers of one probe see one winner. Null when the
+ * probe is not `planned` (any more).
+ */
+export async function claimProbe(db: Queryable, probeId: string, messageId: string): Promise<Probe | null> {
+  const { rows } = await db.query<ProbeRow>(
+    `with due as (select id from probes where id = $1 and status = 'planned' for update skip locked)
+     update probes p set status = 'sending', internet_message_id = coalesce(p.internet_message_id, $2), error = null, updated_at = now()
+       from due where p.id = due.id
+     returning p.*`,
+    [probeId, messageId],
+  );
+  return rows[0] ? toProbe(rows[0]) : null;
+}
+
+/** A planned probe of a closed campaign will never go out. */
+export async function cancelPlannedProbe(db: Queryable, probeId: string): Promise<void> {
+  await db.query(`update probes set status = 'cancelled', updated_at = now() where id = $1 and status = 'planned'`, [probeId]);
+}
+
+/**
+ * A send job gave up for good (whatever the cause): the probe says why. One still `planned`
+ * failed; one left `sending` may have gone out, so it stays so and the reconciler has its
+ * Sent folder checked later. A probe sent or cancelled is left as it is.
+ */
+export async function failProbe(db: Queryable, probeId: string, error: string): Promise<void> {
+  await db.query(
+    `update probes set status = case when status = 'planned' then 'failed' else status end, error = $2, updated_at = now()
+      where id = $1 and status in ('planned', 'sending')`,
+    [probeId, error],
+  );
+}
+
+// ---------------------------------------------------------------- recovery
+
+/**
+ * Probes whose send job should have run and may be lost: e-mail probes of a running (or
+ * scheduled) campaign still `planned` past `plannedBefore`, and probes of any campaign left
+ * `sending` since before `sendingBefore` (a worker that died mid-send).
+ */
+export async function listStalledProbes(db: Queryable, plannedBefore: Date, sendingBefore: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `select p.id from probes p join campaigns c on c.id = p.campaign_id
+      where p.channel = 'email'
+        and ((p.status = 'planned' and c.status in ('scheduled', 'running') and coalesce(p.scheduled_at, p.created_at) < $1)
+          or (p.status = 'sending' and p.updated_at < $2))
+      order by coalesce(p.scheduled_at, p.created_at), p.id
+      limit $3`,
+    [plannedBefore, sendingBefore, limit],
+  );
+  return rows.map((r) => r.id);
 }

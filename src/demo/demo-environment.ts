@@ -12,7 +12,7 @@ import { BrandSimulator, type PersonaMailbox, type SimulatedBrand, type Simulate
 import { startDovecot } from '../devtools/dovecot.ts';
 import type { Logger } from '../logger.ts';
 import { startService } from '../main.ts';
-import type { Timing } from '../queue/delivery.ts';
+import type { Timing } from '../clock.ts';
 import { buildProcessors } from '../queue/processors.ts';
 import { redisConnection, type Queues } from '../queue/queues.ts';
 import { startWorkers } from '../queue/worker.ts';

@@ -18,7 +18,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { BEHAVIOURS, hoursIn, seededRandom, type Behaviour, type BehaviourName, type PlannedReply } from './brand-behaviours.ts';
 import { composeReply, type BrandIdentity, type ReceivedMessage, type SimulatedPersona } from './brand-replies.ts';
-import type { Timing } from '../queue/delivery.ts';
+import type { Timing } from '../clock.ts';
 import { appendMessage, type ImapCredentials, type ImapServer } from './imap.ts';
 
 export { logoHint, type BrandIdentity, type SimulatedPersona } from './brand-replies.ts';

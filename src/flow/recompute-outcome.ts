@@ -3,9 +3,8 @@
  * whenever a reply arrives, is reassigned, or a reminder goes out. Call inside the
  * transaction that changed the thread, so the outcome never lags behind its replies.
  */
-import { computeOutcome, threadKinds, type Outcome } from '../audit/outcome.ts';
-import { businessHours, calendarHours } from '../audit/timing.ts';
-import { cancelDueReminders } from '../db/campaign-schedule.repo.ts';
+import { computeOutcome, replyDelay, threadKinds, type Outcome } from '../audit/outcome.ts';
+import { cancelDueReminders } from '../db/reminders.repo.ts';
 import { clearScore, findOutcomeContext, saveOutcome } from '../db/outcomes.repo.ts';
 import { refreshReplyScore } from './score-reply.ts';
 import type { Queryable } from '../db/pool.ts';
@@ -23,15 +22,12 @@ export async function recomputeOutcome(db: Queryable, probeId: string): Promise<
 
   const late = new Set(outcome.lateReplyIds);
   const kinds = threadKinds(thread.filter((r) => !late.has(r.id)));
-  const sentAt = context.keys.sentAt;
-  const schedule = { ...context.campaign.businessHours, timezone: context.campaign.timezone };
   await saveReplyFigures(
     db,
     thread.map((reply) => ({
       id: reply.id,
       kind: kinds.get(reply.id) ?? reply.kind,
-      delayHours: sentAt ? Math.max(0, calendarHours(sentAt, reply.receivedAt)) : null,
-      businessDelayHours: sentAt ? businessHours(sentAt, reply.receivedAt, schedule) : null,
+      ...replyDelay(context.keys.sentAt, reply.receivedAt, context.campaign),
       late: late.has(reply.id),
     })),
   );

@@ -5,34 +5,15 @@
  */
 import type { ReplyAnalysis } from '../audit/analyse.ts';
 import { CRITERION_MAX, scoreReply, type CriterionId, type Overrides, type ReplyScore, type ScoringOutcome } from '../audit/score.ts';
+import { findScoringInputs, saveAnswerScore, type ScoringInputs } from '../db/outcomes.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import { findLatestAnalysis, listEvaluations } from '../db/reply-views.repo.ts';
 
-async function scoringInputs(db: Queryable, replyId: string) {
-  const { rows } = await db.query<{
-    probe_id: string;
-    is_answer: boolean;
-    delay_hours: number | null;
-    ack_delay_hours: number | null;
-    within_norms: Record<string, boolean> | null;
-    norms: number[];
-  }>(
-    `select r.probe_id, coalesce(o.answer_reply_id = r.id, false) as is_answer, o.delay_hours, o.ack_delay_hours, o.within_norms, c.norms
-       from replies r join probes p on p.id = r.probe_id join campaigns c on c.id = p.campaign_id
-       left join outcomes o on o.probe_id = r.probe_id
-      where r.id = $1`,
-    [replyId],
-  );
-  return rows[0] ?? null;
-}
-
-type ScoringInputs = NonNullable<Awaited<ReturnType<typeof scoringInputs>>>;
-
 const scoringOutcome = (inputs: ScoringInputs): ScoringOutcome => ({
-  delayHours: inputs.delay_hours,
-  ackDelayHours: inputs.ack_delay_hours,
+  delayHours: inputs.delayHours,
+  ackDelayHours: inputs.ackDelayHours,
   norms: inputs.norms,
-  withinNorms: inputs.within_norms ?? {},
+  withinNorms: inputs.withinNorms,
 });
 
 async function overridesOf(db: Queryable, replyId: string): Promise<Overrides> {
@@ -55,7 +36,7 @@ async function latestAnalysis(db: Queryable, replyId: string): Promise<{ result:
 }
 
 export async function scoreOfReply(db: Queryable, replyId: string): Promise<ReplyScore | null> {
-  const inputs = await scoringInputs(db, replyId);
+  const inputs = await findScoringInputs(db, replyId);
   if (!inputs) return null;
   const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
   return scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides);
@@ -102,27 +83,20 @@ export function answerFigures(analysis: ReplyAnalysis, overrides: Overrides): An
  * its analysis lands.
  */
 export async function refreshReplyScore(db: Queryable, replyId: string): Promise<void> {
-  const inputs = await scoringInputs(db, replyId);
-  if (!inputs?.is_answer) return;
+  const inputs = await findScoringInputs(db, replyId);
+  if (!inputs?.isAnswer) return;
   const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
   const result = analysis?.result ?? null;
   const note = result ? scoreReply(result, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides).note : null;
   const figures = result ? answerFigures(result, overrides) : null;
-  await db.query(
-    `update outcomes
-        set score = $2, scored_reply_id = $3, spelling_errors = $4, spelling_words = $5,
-            form_logo = $6, form_charter = $7, form_named_signature = $8, form_personalised = $9, updated_at = now()
-      where probe_id = $1`,
-    [
-      inputs.probe_id,
-      note,
-      result ? replyId : null,
-      figures?.spellingErrors ?? null,
-      figures?.spellingWords ?? null,
-      figures?.logo ?? null,
-      figures?.charter ?? null,
-      figures?.namedSignature ?? null,
-      figures?.personalised ?? null,
-    ],
-  );
+  await saveAnswerScore(db, inputs.probeId, {
+    score: note,
+    scoredReplyId: result ? replyId : null,
+    spellingErrors: figures?.spellingErrors ?? null,
+    spellingWords: figures?.spellingWords ?? null,
+    logo: figures?.logo ?? null,
+    charter: figures?.charter ?? null,
+    namedSignature: figures?.namedSignature ?? null,
+    personalised: figures?.personalised ?? null,
+  });
 }

@@ -10,7 +10,6 @@
 import { isPermanentImapError } from '../audit/backoff.ts';
 import { advanceCheckpoint, planSync, type FolderStatus, type SyncCheckpoint, type SyncPlan } from '../audit/sync-plan.ts';
 import { findPollState, forgetFolders, listFolderCheckpoints, recordPoll, type FolderCheckpoint, type PollState } from '../db/folders.repo.ts';
-import { findMailboxCredentials, type MailboxCredentials } from '../db/mailboxes.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import { describeImapFailure, type ImapConnection, type ImapConnectionCache } from '../mail/imap-client.ts';
 import { discoverFolders, fetchNewMessages, folderStatus, type FetchedBatch, type FetchedMessage, type SyncFolder } from '../mail/imap-sync.ts';
@@ -19,6 +18,7 @@ import type { SecretBox } from '../secrets.ts';
 import { loadMatchState, storeBatch, type MailboxMatchState } from './ingest.ts';
 import { prepareMessage, type PreparedMessage } from './prepare-message.ts';
 import type { PreparePool } from './prepare-pool.ts';
+import { openMailboxLogins, type MailboxLogins } from './mailbox-logins.ts';
 
 /**
  * Messages per transaction: enough that what a batch costs once (its transaction, the
@@ -75,7 +75,7 @@ interface Session {
   login: ServerLogin;
   connection: ImapConnection;
   matchState: MailboxMatchState | null;
-  mailbox: MailboxCredentials['mailbox'];
+  mailbox: MailboxLogins['mailbox'];
   stillHeld: () => boolean;
 }
 
@@ -117,14 +117,14 @@ export class MailboxSync {
 
   private async syncFolders(mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
     const { pool, connections } = this.deps;
-    const [credentials, checkpoints] = await Promise.all([findMailboxCredentials(pool, mailboxId), listFolderCheckpoints(pool, mailboxId)]);
-    if (!credentials) throw new Error('the mailbox was deleted during the poll');
-    const login = openImapLogin(this.deps.secretBox, credentials);
+    const [logins, checkpoints] = await Promise.all([openMailboxLogins(pool, this.deps.secretBox, mailboxId), listFolderCheckpoints(pool, mailboxId)]);
+    if (!logins) throw new Error('the mailbox was deleted during the poll');
+    const login = logins.imap;
     const connection = await connections.acquire(mailboxId, login);
-    const folders = await this.foldersToSync(connection, credentials.mailbox.extraFolders);
+    const folders = await this.foldersToSync(connection, logins.mailbox.extraFolders);
     if (folders.discovered) await forgetFolders(pool, mailboxId, folders.list.map((f) => f.path));
 
-    const session: Session = { mailboxId, login, connection, matchState: null, mailbox: credentials.mailbox, stillHeld };
+    const session: Session = { mailboxId, login, connection, matchState: null, mailbox: logins.mailbox, stillHeld };
     const reports: FolderReport[] = [];
     for (const folder of folders.list) {
       reports.push(await this.syncFolder(session, folder, checkpoints.find((c) => c.path === folder.path) ?? null));
@@ -221,12 +221,6 @@ export class MailboxSync {
     this.listings.set(connection, { extraFolders: key, at: Date.now(), list });
     return { list, discovered: true };
   }
-}
-
-/** The mailbox's IMAP login with its password opened: the one place the sync reads a secret. */
-function openImapLogin(secretBox: SecretBox, credentials: MailboxCredentials): ServerLogin {
-  const { sealedPassword, ...server } = credentials.imap;
-  return { ...server, password: secretBox.open(sealedPassword) };
 }
 
 /**

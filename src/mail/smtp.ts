@@ -12,7 +12,6 @@ import type { NodemailerError } from 'nodemailer/lib/errors';
 import type { ServerLogin } from './server-login.ts';
 
 // The senders take the login type from here as well as from `server-login.ts`, where it is defined.
-export type { ServerLogin } from './server-login.ts';
 
 export interface OutgoingMessage {
   from: { name: string; address: string };

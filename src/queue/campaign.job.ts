@@ -5,21 +5,14 @@
  * request, plans nothing twice and queues nothing twice.
  */
 import { UnrecoverableError, type Processor } from 'bullmq';
-import { PlanError, planCampaign } from '../audit/schedule.ts';
-import {
-  closeCampaign,
-  insertPlannedProbes,
-  listPlannedProbes,
-  loadPlanInputs,
-  lockCampaign,
-  markCampaignPlanned,
-  takenPersonaAddresses,
-  transitionCampaign,
-} from '../db/campaign-schedule.repo.ts';
-import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
-import { withTransaction, type Queryable } from '../db/pool.ts';
-import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from './delivery.ts';
-import type { ProcessorDeps } from './processors.ts';
+import { PlanError } from '../audit/plan-error.ts';
+import { type Campaign, closeCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
+import { listPlannedProbes } from '../db/probes.repo.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
+import { planCampaignOnce } from '../flow/plan-campaign.ts';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
 import type { Queues } from './queues.ts';
 import { enqueueSendProbes } from './send-probe.job.ts';
 
@@ -39,21 +32,15 @@ export async function requestCampaignSchedule(queues: Queues, campaignId: string
   await queues.campaigns.add('schedule' satisfies CampaignJobName, { campaignId } satisfies CampaignJob);
 }
 
-/**
- * The plan of a campaign, from its brands, scenarios and mailboxes as they are now. Throws a
- * `PlanError` saying what makes it impossible (no period, a window that never opens, an
- * unknown placeholder…); `notBefore` keeps a late-scheduled campaign from sending its
- * overdue probes all at once.
- */
-export async function planFor(db: Queryable, campaign: Campaign, notBefore: Date) {
-  if (!campaign.startsAt || !campaign.endsAt) throw new PlanError('the campaign needs startsAt and endsAt');
-  const inputs = await loadPlanInputs(db, campaign.id);
-  const taken = await takenPersonaAddresses(db, inputs.mailboxes.map((m) => m.id));
-  const period = { ...campaign, startsAt: campaign.startsAt, endsAt: campaign.endsAt };
-  return planCampaign(period, inputs.brands, inputs.scenarios, inputs.mailboxes, campaign.seed, { notBefore, takenAddresses: taken });
+/** What the campaign jobs read. */
+export interface CampaignJobDeps {
+  pool: Pool;
+  queues: Queues;
+  logger: Logger;
+  config: Pick<Config, 'closeAfterDays'>;
 }
 
-export function campaignProcessor(deps: ProcessorDeps, timing: Timing = SYSTEM_TIMING): Processor<CampaignJob, string> {
+export function campaignProcessor(deps: CampaignJobDeps, timing: Timing = SYSTEM_TIMING): Processor<CampaignJob, string> {
   return async (job) => {
     const { campaignId } = job.data;
     const log = deps.logger.child({ queue: 'campaigns', job: job.name, campaignId });
@@ -67,22 +54,10 @@ export function campaignProcessor(deps: ProcessorDeps, timing: Timing = SYSTEM_T
   };
 }
 
-async function scheduleCampaign(deps: ProcessorDeps, campaignId: string, timing: Timing, log: ProcessorDeps['logger']): Promise<string> {
+async function scheduleCampaign(deps: CampaignJobDeps, campaignId: string, timing: Timing, log: Logger): Promise<string> {
   let campaign: Campaign | null;
   try {
-    campaign = await withTransaction(deps.pool, async (tx) => {
-      const locked = await lockCampaign(tx, campaignId);
-      if (locked?.status !== 'scheduled' && locked?.status !== 'running') return null;
-      const current = (await findCampaign(tx, campaignId))!;
-      // Planned once, with the mark in the plan's own transaction: probes declared by hand do not count.
-      if (!locked.planned) {
-        const plan = await planFor(tx, current, timing.now());
-        await insertPlannedProbes(tx, campaignId, plan);
-        await markCampaignPlanned(tx, campaignId, timing.now());
-        log.info({ probes: plan.length, first: plan[0]?.scheduledAt, last: plan[plan.length - 1]?.scheduledAt }, 'campaign planned');
-      }
-      return current;
-    });
+    campaign = await withTransaction(deps.pool, (tx) => planCampaignOnce(tx, campaignId, timing.now(), log));
   } catch (err) {
     if (!(err instanceof PlanError)) throw err;
     // What changed since the API checked it (a brand lost its address…) is for the auditor to fix.

@@ -12,7 +12,7 @@ import { pollMailboxProcessor } from './poll-mailbox.job.ts';
 import type { Queues } from './queues.ts';
 import type { Processors } from './worker.ts';
 import { campaignProcessor } from './campaign.job.ts';
-import type { Timing } from './delivery.ts';
+import type { Timing } from '../clock.ts';
 import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
 

@@ -7,10 +7,11 @@
  * doubled.
  */
 import type { Queue } from 'bullmq';
-import { listStalledProbes, listStalledReminders } from '../db/campaign-schedule.repo.ts';
+import { listStalledProbes } from '../db/probes.repo.ts';
+import { listStalledReminders } from '../db/reminders.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
-import { SYSTEM_TIMING, hoursAfter, type Timing } from './delivery.ts';
+import { SYSTEM_TIMING, hoursAfter, type Timing } from '../clock.ts';
 import { jobIds, type Queues, type SendProbeJob, type SendReminderJob } from './queues.ts';
 
 /** How late a planned probe or a due reminder is before its job is taken for lost: five minutes. */

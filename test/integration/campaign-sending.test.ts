@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { transitionCampaign } from '../../src/db/campaign-schedule.repo.ts';
+import { transitionCampaign } from '../../src/db/campaigns.repo.ts';
 import { findOutcome } from '../../src/db/outcomes.repo.ts';
 import { findProbe, insertProbe, type Probe } from '../../src/db/probes.repo.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -21,7 +21,7 @@ import { SmtpSendError, buildRawMessage, sendMail } from '../../src/mail/smtp.ts
 import { findMailbox } from '../../src/db/mailboxes.repo.ts';
 import { campaignProcessor } from '../../src/queue/campaign.job.ts';
 import { reconcileSends } from '../../src/queue/reconcile.job.ts';
-import type { Timing } from '../../src/queue/delivery.ts';
+import type { Timing } from '../../src/clock.ts';
 import type { ProcessorDeps } from '../../src/queue/processors.ts';
 import { JOB_OPTIONS, jobIds, type QueueName } from '../../src/queue/queues.ts';
 import { enqueueSendProbes, sendProbeProcessor } from '../../src/queue/send-probe.job.ts';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   computeOutcome,
+  replyDelay,
   threadKinds,
   type OutcomeCampaign,
   type OutcomeReply,
@@ -220,5 +221,21 @@ describe('threadKinds', () => {
       { id: 'a2', kind: 'acknowledgement' },
     ]);
     expect([...kinds.values()]).toEqual(['acknowledgement', 'acknowledgement']);
+  });
+});
+
+describe('replyDelay: one reply, as the outcome and the reply figures both count it', () => {
+  it('counts calendar and business hours from the probe', () => {
+    // Monday 10:00 to Tuesday 11:00 in Paris: 25 calendar hours, 8 + 2 business hours (09:00-18:00)
+    expect(replyDelay(SENT_AT, hoursAfter(25), campaign)).toEqual({ delayHours: 25, businessDelayHours: 10 });
+  });
+  it('takes a reply stamped before the probe for immediate, and has nothing to count before the probe went out', () => {
+    expect(replyDelay(SENT_AT, hoursAfter(-0.5), campaign).delayHours).toBe(0);
+    expect(replyDelay(null, hoursAfter(2), campaign)).toEqual({ delayHours: null, businessDelayHours: null });
+  });
+  it('gives the answer the delay its outcome records', () => {
+    const outcome = computeOutcome(probe, [reply('a', 'acknowledgement', 0.1), reply('r', 'answer', 30)], campaign);
+    expect(replyDelay(SENT_AT, hoursAfter(30), campaign)).toEqual({ delayHours: outcome.delayHours, businessDelayHours: outcome.businessDelayHours });
+    expect(replyDelay(SENT_AT, hoursAfter(0.1), campaign).delayHours).toBe(outcome.ackDelayHours);
   });
 });

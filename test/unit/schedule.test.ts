@@ -1,24 +1,11 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import {
-  PlanError,
-  defaultReminderBody,
-  mulberry32,
-  nextSendTime,
-  planCampaign,
-  probeAddress,
-  probeToken,
-  reminderSubject,
-  renderTemplate,
-  sendWindowIntervals,
-  unknownPlaceholders,
-  withQuote,
-  type PlanBrand,
-  type PlanCampaign,
-  type PlanMailbox,
-  type PlanScenario,
-  type PlannedProbe,
-} from '../../src/audit/schedule.ts';
+import { PlanError } from '../../src/audit/plan-error.ts';
+import { defaultReminderBody, reminderSubject } from '../../src/audit/reminder-text.ts';
+import { mulberry32 } from '../../src/audit/random.ts';
+import { nextSendTime, planCampaign, probeAddress, probeToken, sendWindowIntervals, type PlanBrand, type PlanCampaign, type PlanMailbox, type PlanScenario, type PlannedProbe } from '../../src/audit/schedule.ts';
+import { renderTemplate, unknownPlaceholders } from '../../src/audit/probe-template.ts';
+import { withQuote } from '../../src/audit/quote-format.ts';
 
 const PARIS = 'Europe/Paris';
 const WEEKDAYS = { days: [1, 2, 3, 4, 5], from: '09:00', to: '18:00' };

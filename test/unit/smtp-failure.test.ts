@@ -2,7 +2,9 @@ import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { SmtpSendError, classifySmtpError } from '../../src/mail/smtp.ts';
 import { createLogger } from '../../src/logger.ts';
-import { MailboxFaultError, judgeFailure, sendOnce, type MailTransport } from '../../src/queue/delivery.ts';
+import { MailboxFaultError, PermanentSendError, judgeSendFailure } from '../../src/flow/send-failure.ts';
+import { judgeFailure } from '../../src/queue/send-job.ts';
+import { sendOnce, type MailTransport } from '../../src/flow/deliver-once.ts';
 
 /** An error as nodemailer hands it over: its message, then the fields it sets from where the failure came. */
 function nodemailerError(message: string, fields: { code?: string; response?: string; responseCode?: number; permanent?: boolean; command?: string }): Error {
@@ -77,6 +79,17 @@ describe('judgeFailure', () => {
   it('does not count a lost connection as a refusal: the message may have gone out', () => {
     expect(judgeFailure(lost, attempt(0))).toMatchObject({ final: false, refused: false, response: null });
     expect(judgeFailure(new Error('IMAP unreachable'), attempt(0))).toMatchObject({ final: false, refused: false });
+  });
+});
+
+describe('judgeSendFailure', () => {
+  it('takes a message that cannot be written for permanent, and not for a refusal of the server', () => {
+    expect(judgeSendFailure(new PermanentSendError('the probe has no recipient'))).toMatchObject({ permanent: true, refused: false, mailboxFault: false, reason: 'the probe has no recipient' });
+    expect(judgeFailure(new PermanentSendError('the probe has no recipient'), { attemptsMade: 0, opts: { attempts: 8 } }).rethrow).toBeInstanceOf(UnrecoverableError);
+  });
+  it('leaves an unknown error temporary, and a missing SMTP setting to the mailbox', () => {
+    expect(judgeSendFailure('odd')).toMatchObject({ permanent: false, refused: false, mailboxFault: false, reason: 'odd' });
+    expect(judgeSendFailure(new MailboxFaultError('no SMTP settings'))).toMatchObject({ permanent: false, refused: true, mailboxFault: true });
   });
 });
 
