@@ -35,7 +35,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   await migrate(config.databaseUrl, logger);
 
   const secretBox = createSecretBox(resolveSecretKey(config, logger));
-  const pool = createPool(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, 10, logger);
   const producer = redisConnection(config.redisUrl, 'producer');
   const workerRedis = redisConnection(config.redisUrl, 'worker');
   const queues = createQueues(producer, config.queuePrefix);
