@@ -85,7 +85,6 @@ export async function createScenario(api: DrillApi): Promise<string> {
     language: 'fr',
     subject: 'Commande non reçue',
     body: 'Bonjour,\n\nJe n’ai pas reçu ma commande passée il y a dix jours. Pouvez-vous me dire où elle en est ?\n\nCordialement,\nMarie Dupont',
-    expectedPoints: ['numéro de suivi'],
   });
   return scenario.id;
 }
