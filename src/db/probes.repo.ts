@@ -134,6 +134,21 @@ export async function listProbes(db: Queryable, page: PageRequest, filter: Probe
 }
 
 /**
+ * Every e-mail probe of a scheduled or running campaign still waiting to be sent, with its
+ * time: what the send queue must hold after Redis lost its data.
+ */
+export async function listOpenPlannedProbes(db: Queryable, limit: number): Promise<Array<{ id: string; scheduledAt: Date | null }>> {
+  const { rows } = await db.query<{ id: string; scheduled_at: Date | null }>(
+    `select p.id, p.scheduled_at from probes p join campaigns c on c.id = p.campaign_id
+      where p.channel = 'email' and p.status = 'planned' and c.status in ('scheduled', 'running')
+      order by p.scheduled_at nulls first, p.id
+      limit $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, scheduledAt: r.scheduled_at }));
+}
+
+/**
  * An interrupted send with no evidence of its fate: the probe stays `sending`, held for an
  * auditor (`held_at`, the reason in `error`), and is never sent again nor re-queued.
  */

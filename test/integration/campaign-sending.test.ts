@@ -811,6 +811,30 @@ describe('an overdue probe', () => {
   });
 });
 
+describe('a Redis that lost its data', () => {
+  it('rebuilds every schedule: each planned probe at its time, once', async () => {
+    const brand = await newBrand('Omicron');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 0 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    // a probe planned a minute from now whose delayed job went with Redis's data
+    const at = new Date(Date.now() + 60_000);
+    const probe = await plannedProbe(campaignId, brand, 'Après la panne', { scheduledAt: at });
+    // while Redis keeps its data, a probe not yet due is none of the reconciler's business
+    await q.producerRedis.set(`${q.prefix}:sonde:queues-alive`, 'alive');
+    expect(await reconcileSends(deps, timing)).toMatchObject({ rebuilt: false });
+    expect(await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id))).toBeUndefined();
+    // Redis restarted empty: the marker beside the queues is gone with everything else
+    await q.producerRedis.del(`${q.prefix}:sonde:queues-alive`);
+    expect(await reconcileSends(deps, timing)).toMatchObject({ rebuilt: true });
+    const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
+    expect(await job.getState()).toBe('delayed');
+    expect(Math.abs(job.timestamp + job.delay - at.getTime())).toBeLessThan(1_000);
+    expect(await reconcileSends(deps, timing)).toMatchObject({ rebuilt: false });
+    expect(await status(probe.id)).toBe('planned');
+    await job.remove();
+  });
+});
+
 describe('reminders that must not go out', () => {
   it('never sends, after a reopen, a reminder closing cancelled before it was due', async () => {
     const brand = await newBrand('Tau');
