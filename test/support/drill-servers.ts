@@ -180,7 +180,9 @@ export async function startDrillDovecot(): Promise<DrillDovecot> {
       await waitFor('dovecot to stop', () => !isAlive(pid), 15_000, 50);
     },
     async resume() {
-      await run('/usr/sbin/dovecot', ['-c', dovecot.configFile]);
+      // the master forks into the background and keeps the descriptors it inherited: no pipes
+      const master = spawn('/usr/sbin/dovecot', ['-c', dovecot.configFile], { stdio: 'ignore' });
+      await new Promise((resolve, reject) => master.once('exit', resolve).once('error', reject));
       await waitFor('dovecot to listen again', () => portOpen(dovecot.port), 10_000, 50);
     },
     log: () => readFile(join(dovecot.baseDir, 'dovecot.log'), 'utf8').catch(() => ''),
