@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: pure unit tests need nothing; integration tests get real PostgreSQL,
-// Redis and a Dovecot of their own from the global setup.
+// Three projects: pure unit tests need nothing; integration tests get real PostgreSQL,
+// Redis and a Dovecot of their own from the global setup; fault drills (`npm run drill`)
+// start the service in child processes against servers of their own, and break them.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -18,6 +19,7 @@ export default defineConfig({
           setupFiles: ['test/support/allow-private-hosts.ts'],
         },
       },
+      { extends: true, test: { name: 'drills', include: ['test/drills/**/*.test.ts'], testTimeout: 300_000, hookTimeout: 180_000 } },
     ],
   },
 });

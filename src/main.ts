@@ -41,7 +41,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
   const secretKey = resolveSecretKey(config, logger);
   const secretBox = createSecretBox(secretKey);
-  const pool = createPool(config.databaseUrl);
+  const pool = createPool(config.databaseUrl, 10, logger);
   const secrets = await checkStoredSecrets(pool, secretBox);
   if (secrets instanceof SecretKeyMismatchError) {
     logger.error({ variable: 'SONDE_SECRET_KEY', keyId: secretBox.keyId }, `SONDE_SECRET_KEY: ${secrets.message}`);
@@ -66,7 +66,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
     });
   }
-  if (config.roles.includes('scheduler')) scheduler = startScheduler({ pool, queues, logger });
+  if (config.roles.includes('scheduler')) scheduler = startScheduler({ pool, queues, logger, redis: producer });
   if (config.roles.includes('api')) {
     app = await buildApp({
       pool,

@@ -126,6 +126,8 @@ export const Mailbox = Type.Object(
       lastError: Nullable(Type.String()),
       lastErrorAt: Nullable(Timestamp),
       consecutiveFailures: Type.Integer(),
+      // after a failed poll: no poll, scheduled or asked through the API, runs before this time (the backoff)
+      nextPollAt: Nullable(Timestamp),
       folders: Type.Array(FolderState),
     }),
     sendState: Type.Object(

@@ -14,8 +14,14 @@ export interface BackoffOptions {
 
 const DEFAULT_BASE_MS = 1_000;
 const DEFAULT_MAX_MS = 5 * 60_000;
-/** A failing mailbox is still tried at least this often, so a fixed server is noticed soon. */
+/** A mailbox whose login is refused is still tried at least this often, so fixed settings elsewhere are noticed. */
 export const MAX_POLL_DELAY_MS = 60 * 60_000;
+/**
+ * A connection fault (server down, timeout, dropped socket) is retried at least this often:
+ * a server that comes back is noticed within five minutes. A refused login may wait longer
+ * (`MAX_POLL_DELAY_MS`), to spare the account.
+ */
+export const MAX_CONNECTION_RETRY_MS = 5 * 60_000;
 /** Beyond 2^30 any sane base is past any sane cap: stop growing before the float overflows. */
 const MAX_EXPONENT = 30;
 
@@ -46,6 +52,25 @@ export function nextPollDelayMs(
   if (!(consecutiveFailures > 0)) return pollIntervalMs;
   const extra = backoffDelayMs(consecutiveFailures, { ...opts, baseMs: pollIntervalMs, maxMs });
   return Math.min(maxMs, pollIntervalMs + extra);
+}
+
+/**
+ * When a mailbox that has just failed for the `consecutiveFailures`-th time in a row may be
+ * polled again: the delay is drawn once, at the failure, and kept (on the mailbox's sync
+ * state), so that every later check, scheduled or asked through the API, reads the same
+ * time. A delay drawn again at each check would let a failing mailbox through far sooner
+ * than its backoff says. `permanent` (a refused login) backs off to an hour, any other
+ * fault to five minutes.
+ */
+export function nextAttemptAt(
+  failedAt: Date,
+  consecutiveFailures: number,
+  pollIntervalMs: number,
+  permanent: boolean,
+  opts: Pick<BackoffOptions, 'random'> = {},
+): Date {
+  const maxMs = permanent ? MAX_POLL_DELAY_MS : MAX_CONNECTION_RETRY_MS;
+  return new Date(failedAt.getTime() + nextPollDelayMs(consecutiveFailures, pollIntervalMs, { ...opts, maxMs }));
 }
 
 /**

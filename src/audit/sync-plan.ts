@@ -94,3 +94,34 @@ export function advanceCheckpoint(
   for (const uid of storedUids) lastUid = Math.max(lastUid, uid);
   return { uidValidity: status.uidValidity, lastUid, highestModseq: status.highestModseq };
 }
+
+/**
+ * The UIDs of one fetch cut into batches of at most `maxMessages` messages and about
+ * `maxBytes` bytes: a batch is held whole in memory (source, parse, compressed copy), and
+ * the next one is read ahead, so a count alone lets twenty 25 MB messages fill the worker.
+ * A message above `maxMessageBytes` is fetched headers only and counts as such; one message
+ * larger than `maxBytes` goes alone. Order is kept.
+ */
+export function planBatches(
+  uids: readonly number[],
+  sizeOf: (uid: number) => number,
+  limits: { maxMessages: number; maxBytes: number; maxMessageBytes: number },
+): number[][] {
+  const HEADERS_ONLY_BYTES = 64 * 1024;
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const size = sizeOf(uid);
+    const cost = size > limits.maxMessageBytes ? Math.min(size, HEADERS_ONLY_BYTES) : size;
+    if (current.length > 0 && (current.length >= limits.maxMessages || bytes + cost > limits.maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(uid);
+    bytes += cost;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

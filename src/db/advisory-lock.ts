@@ -1,5 +1,5 @@
 /** One worker at a time on a resource, with a PostgreSQL advisory lock held by one connection. */
-import type { Pool, Queryable } from './pool.ts';
+import { releaseClient, type Pool, type Queryable } from './pool.ts';
 
 /**
  * Runs `work` while holding a PostgreSQL advisory lock named `key`, on one connection that
@@ -30,6 +30,6 @@ export async function withAdvisoryLock<T>(
     }
   } finally {
     // a connection whose unlock failed must not go back to the pool still holding the lock
-    client.release(broken);
+    releaseClient(client, broken);
   }
 }

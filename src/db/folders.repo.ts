@@ -55,16 +55,25 @@ export async function forgetFolders(db: Queryable, mailboxId: string, keep: stri
   await db.query('delete from mailbox_folders where mailbox_id = $1 and not (path = any($2::text[]))', [mailboxId, keep]);
 }
 
-/** Records a poll; says whether the mailbox was failing before it (a transition is news, a repeat is not). */
-export async function recordPoll(db: Queryable, mailboxId: string, error: string | null): Promise<{ wasFailing: boolean } | null> {
+/**
+ * Records a poll on the mailbox's sync state: a success clears the failure streak; a failure
+ * counts one more, with its message and the time the next poll is allowed (`nextPollAt`).
+ * Says whether the mailbox was failing before it (a transition is news, a repeat is not).
+ */
+export async function recordPoll(
+  db: Queryable,
+  mailboxId: string,
+  failure: { error: string; nextPollAt: Date } | null,
+): Promise<{ wasFailing: boolean } | null> {
   const { rows } = await db.query<{ was_failing: boolean }>(
     `with before as (select id, consecutive_failures > 0 as was_failing from mailboxes where id = $1 for update)
      update mailboxes m set last_polled_at = now(),
             last_error = $2, last_error_at = case when $2::text is null then null else now() end,
-            consecutive_failures = case when $2::text is null then 0 else m.consecutive_failures + 1 end
+            consecutive_failures = case when $2::text is null then 0 else m.consecutive_failures + 1 end,
+            next_poll_at = $3
        from before where m.id = before.id
      returning before.was_failing`,
-    [mailboxId, error],
+    [mailboxId, failure?.error ?? null, failure?.nextPollAt ?? null],
   );
   return rows[0] ? { wasFailing: rows[0].was_failing } : null;
 }
@@ -73,16 +82,24 @@ export interface PollState {
   enabled: boolean;
   consecutiveFailures: number;
   lastErrorAt: Date | null;
+  /** When a failing mailbox may be polled again; null while it works. */
+  nextPollAt: Date | null;
   pollIntervalSeconds: number;
 }
 
 export async function findPollState(db: Queryable, mailboxId: string): Promise<PollState | null> {
-  const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; poll_interval_seconds: number }>(
-    'select enabled, consecutive_failures, last_error_at, poll_interval_seconds from mailboxes where id = $1',
+  const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; next_poll_at: Date | null; poll_interval_seconds: number }>(
+    'select enabled, consecutive_failures, last_error_at, next_poll_at, poll_interval_seconds from mailboxes where id = $1',
     [mailboxId],
   );
   const row = rows[0];
   return row
-    ? { enabled: row.enabled, consecutiveFailures: row.consecutive_failures, lastErrorAt: row.last_error_at, pollIntervalSeconds: row.poll_interval_seconds }
+    ? {
+        enabled: row.enabled,
+        consecutiveFailures: row.consecutive_failures,
+        lastErrorAt: row.last_error_at,
+        nextPollAt: row.next_poll_at,
+        pollIntervalSeconds: row.poll_interval_seconds,
+      }
     : null;
 }

@@ -47,6 +47,8 @@ export interface MailboxSyncState {
   lastError: string | null;
   lastErrorAt: Date | null;
   consecutiveFailures: number;
+  /** When a failing mailbox is polled again at the earliest; null while it works. */
+  nextPollAt: Date | null;
   folders: FolderSyncState[];
 }
 
@@ -191,6 +193,7 @@ interface MailboxRow {
   last_polled_at: Date | null;
   last_error: string | null;
   last_error_at: Date | null;
+  next_poll_at: Date | null;
   consecutive_failures: number;
   send_error: string | null;
   send_error_at: Date | null;
@@ -257,6 +260,7 @@ function toMailbox(row: MailboxRow): Mailbox {
       lastError: row.last_error,
       lastErrorAt: row.last_error_at,
       consecutiveFailures: row.consecutive_failures,
+      nextPollAt: row.next_poll_at,
       folders,
     },
     sendState: { lastError: row.send_error, lastErrorAt: row.send_error_at },
@@ -426,7 +430,7 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
   if (set || connectionChanged || sendingChanged) {
     await db.query(
       `update mailboxes set ${set ? `${set.sql}, ` : ''}updated_at = now()
-         ${connectionChanged ? ', consecutive_failures = 0, last_error = null, last_error_at = null' : ''}
+         ${connectionChanged ? ', consecutive_failures = 0, last_error = null, last_error_at = null, next_poll_at = null' : ''}
          ${sendingChanged ? ', send_error = null, send_error_at = null' : ''}
        where id = $1`,
       [id, ...(set?.values ?? [])],

@@ -26,9 +26,25 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   }
 }
 
+/** How long a start waits for another process's migration (several roles starting at once, as the README's scale-out runs them). */
+const MIGRATION_LOCK_WAIT_MS = 120_000;
+
 export async function migrate(databaseUrl: string, logger?: Logger): Promise<string[]> {
   const created = await ensureDatabase(databaseUrl);
   if (created) logger?.info('created the database');
+  const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      return await migrateOnce(databaseUrl, logger);
+    } catch (err) {
+      // another process holds node-pg-migrate's lock: wait for it, then find nothing left to do
+      if (!/Another migration is already running/.test(String(err)) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250 + Math.random() * 250));
+    }
+  }
+}
+
+async function migrateOnce(databaseUrl: string, logger?: Logger): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,

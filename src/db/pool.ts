@@ -11,11 +11,36 @@ export interface Queryable {
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
-export function createPool(databaseUrl: string, max = 10): Pool {
+/** Where the pool reports a connection lost: the one logger, or nowhere. */
+export interface PoolLog {
+  warn(obj: object, msg: string): void;
+}
+
+/** Clients whose backend went away while they were checked out: released with their error, so the pool drops them. */
+const broken = new WeakMap<pg.PoolClient | pg.Client, Error>();
+
+export function createPool(databaseUrl: string, max = 10, log?: PoolLog): Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sonde' });
   // An idle client losing its server must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  pool.on('error', (err) => log?.warn({ err: { message: err.message, code: pgErrorCode(err) } }, 'an idle PostgreSQL connection was lost'));
+  // pg-pool removes its own error listener while a client is checked out: a backend that
+  // goes away then (a restart, a failover) during a long SMTP or IMAP exchange would emit an
+  // unhandled 'error' and end the process. This listener stays for the client's life.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      broken.set(client, err);
+      log?.warn({ err: { message: err.message, code: pgErrorCode(err) } }, 'a PostgreSQL connection in use was lost');
+    });
+  });
   return pool;
+}
+
+/**
+ * Gives a checked-out client back; one whose backend was lost (or `err`) is destroyed by the
+ * pool rather than handed out again.
+ */
+export function releaseClient(client: PoolClient, err?: Error): void {
+  client.release(err ?? broken.get(client));
 }
 
 /** Runs `work` in a transaction on a connection of its own from the pool. */
@@ -24,7 +49,7 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
   try {
     return await inTransaction(client, () => work(client));
   } finally {
-    client.release();
+    releaseClient(client);
   }
 }
 

@@ -133,6 +133,29 @@ export async function listProbes(db: Queryable, page: PageRequest, filter: Probe
   return toPage(rows, page.limit, toProbe);
 }
 
+/**
+ * Every e-mail probe of a scheduled or running campaign still waiting to be sent, with its
+ * time: what the send queue must hold after Redis lost its data.
+ */
+export async function listOpenPlannedProbes(db: Queryable, limit: number): Promise<Array<{ id: string; scheduledAt: Date | null }>> {
+  const { rows } = await db.query<{ id: string; scheduled_at: Date | null }>(
+    `select p.id, p.scheduled_at from probes p join campaigns c on c.id = p.campaign_id
+      where p.channel = 'email' and p.status = 'planned' and c.status in ('scheduled', 'running')
+      order by p.scheduled_at nulls first, p.id
+      limit $1`,
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, scheduledAt: r.scheduled_at }));
+}
+
+/**
+ * An interrupted send with no evidence of its fate: the probe stays `sending`, held for an
+ * auditor (`held_at`, the reason in `error`), and is never sent again nor re-queued.
+ */
+export async function holdProbe(db: Queryable, id: string, reason: string): Promise<void> {
+  await db.query(`update probes set held_at = now(), error = $2, updated_at = now() where id = $1 and status = 'sending'`, [id, reason]);
+}
+
 export async function updateProbeStatus(
   db: Queryable,
   id: string,
@@ -250,7 +273,7 @@ export async function listStalledProbes(db: Queryable, plannedBefore: Date, send
     `select p.id from probes p join campaigns c on c.id = p.campaign_id
       where p.channel = 'email'
         and ((p.status = 'planned' and c.status in ('scheduled', 'running') and coalesce(p.scheduled_at, p.created_at) < $1)
-          or (p.status = 'sending' and p.updated_at < $2))
+          or (p.status = 'sending' and p.held_at is null and c.status <> 'closed' and p.updated_at < $2))
       order by coalesce(p.scheduled_at, p.created_at), p.id
       limit $3`,
     [plannedBefore, sendingBefore, limit],

@@ -82,6 +82,11 @@ export async function claimReminder(db: Queryable, reminderId: string, messageId
  * Moves a reminder on: `sent` (with its time), `cancelled` (an answer came first),
  * `failed` (refused for good), or back to `due` after a temporary failure.
  */
+/** As `holdProbe`: a reminder interrupted mid-send with no copy in the Sent folder stays `sending`, held for an auditor. */
+export async function holdReminder(db: Queryable, id: string, reason: string): Promise<void> {
+  await db.query(`update reminders set held_at = now(), error = $2 where id = $1 and status = 'sending'`, [id, reason]);
+}
+
 export async function updateReminderStatus(
   db: Queryable,
   reminderId: string,
@@ -188,8 +193,8 @@ export async function listStalledReminders(
         and not exists (select 1 from reminders r where r.probe_id = p.id and r.seq = coalesce(last.seq, 0) + 1)
      union
      select r.probe_id, r.seq
-       from reminders r join probes p on p.id = r.probe_id
-      where r.status in ('due', 'sending') and r.due_at < $1
+       from reminders r join probes p on p.id = r.probe_id join campaigns c on c.id = p.campaign_id
+      where r.status in ('due', 'sending') and r.held_at is null and r.due_at < $1 and c.status <> 'closed'
         and p.channel = 'email' and p.recipient is not null and p.subject is not null
      limit $3`,
     [dueBefore, msPerHour, limit],

@@ -1,12 +1,15 @@
 /**
  * The protocol that sends a probe or a reminder at most once (`deliverOnce`).
  *
- * At most once: the message is claimed (`sending`, its Message-ID stored) before the SMTP
- * conversation, recorded `sent` right after the server accepted it, then a copy is put in
- * the Sent folder. A message found `sending` by a later attempt was interrupted; the Sent
- * folder is asked first (by Message-ID) and only a message that is not there goes out again.
- * The window left is a crash between the server's acceptance and the commit of that record;
- * a record that fails still gets its copy, so the next attempt finds it.
+ * At most once: the message is claimed (`sending`, its Message-ID stored); its copy goes to
+ * the Sent folder marked pending (`PENDING_KEYWORD`) before the SMTP conversation, as the
+ * evidence that it may go out; it is recorded `sent` right after the server accepted it, and
+ * the mark is then removed. A refusal, or a server never reached, removes the copy and the
+ * message waits for its next attempt. A message found `sending` by a later attempt was
+ * interrupted (a crash, a connection lost mid-conversation): a copy in the Sent folder says
+ * it may have gone out, so it is recorded sent from the copy, never sent again; no copy (an
+ * attempt cut before its evidence, or from before this protocol) and it is held for an
+ * auditor (`HeldSendError`), never sent again either.
  */
 import { messageIdKey } from '../audit/match.ts';
 import { hoursAfter, type Timing } from '../clock.ts';
@@ -14,7 +17,7 @@ import { clearMailboxSendError, recordMailboxSendError } from '../db/mailboxes.r
 import { inTransaction, type Queryable } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { newMessageId } from '../mail/message-id.ts';
-import { appendToSent, findInSent } from '../mail/sent-folder.ts';
+import { appendToSent, findInSent, settleSentCopy } from '../mail/sent-folder.ts';
 import { buildRawMessage, sendMail, type OutgoingMessage } from '../mail/smtp.ts';
 import type { ServerLogin } from '../mail/server-login.ts';
 import type { SecretBox } from '../secrets.ts';
@@ -22,7 +25,7 @@ import { openMailboxLogins } from './mailbox-logins.ts';
 import { isLoginRefused } from './oauth2-logins.ts';
 import { mailboxTransitionEvent } from '../audit/webhook-events.ts';
 import { emitEvents, type EventSink } from './events.ts';
-import { judgeSendFailure, MailboxFaultError, PermanentSendError, type SendFailure } from './send-failure.ts';
+import { HeldSendError, judgeSendFailure, MailboxFaultError, NoEvidenceError, PermanentSendError, type SendFailure } from './send-failure.ts';
 
 export interface SendingMailbox {
   address: string;
@@ -50,7 +53,7 @@ export interface SendOnce {
 }
 
 export interface Sent {
-  /** SMTP acceptance, or the INTERNALDATE of the Sent copy found after a crash. */
+  /** SMTP acceptance, or the INTERNALDATE of the Sent copy found after a crash (written just before the conversation). */
   sentAt: Date;
   /** The server's final reply; null when recovered from the Sent folder. */
   response: string | null;
@@ -62,15 +65,15 @@ export interface MailTransport {
   send: typeof sendMail;
   appendToSent: typeof appendToSent;
   findInSent: typeof findInSent;
+  settleSentCopy: typeof settleSentCopy;
 }
 
-export const SMTP_TRANSPORT: MailTransport = { send: sendMail, appendToSent, findInSent };
+export const SMTP_TRANSPORT: MailTransport = { send: sendMail, appendToSent, findInSent, settleSentCopy };
 
 /**
- * Sends `message` unless the Sent folder shows an interrupted attempt already went through,
- * and `record`s it as sent right after the server's acceptance, before the copy is put in
- * the Sent folder: the shortest window for a double send. Should `record` fail, the copy is
- * still put there and the failure rethrown: the next attempt finds the copy.
+ * Sends `message` at most once (see the protocol above) and `record`s it as sent right after
+ * the server's acceptance. A resumed attempt never talks SMTP: it records the copy it finds,
+ * or is held. Should `record` fail, the pending copy stays, and the next attempt finds it.
  */
 export async function sendOnce(
   spec: SendOnce,
@@ -80,29 +83,37 @@ export async function sendOnce(
   transport: MailTransport = SMTP_TRANSPORT,
 ): Promise<Sent> {
   const { message, mailbox } = spec;
+  const settle = (copy: { path: string; uid: number | null }, outcome: 'sent' | 'not-sent') =>
+    transport.settleSentCopy(mailbox.imap, copy, outcome).catch((err: unknown) => log.warn({ err, messageId: message.messageId, outcome }, 'could not settle the pending copy in the Sent folder'));
   if (spec.resumed) {
     // An IMAP failure here rejects, and the job retries later: never send blind.
     const copy = await transport.findInSent(mailbox.imap, message.messageId);
-    if (copy) {
-      const recovered = { sentAt: copy.internalDate, response: null, recovered: true };
-      await record(recovered);
-      return recovered;
+    if (!copy) {
+      throw new HeldSendError(
+        'an earlier attempt was interrupted and left no copy in the Sent folder: whether the SMTP server took it is unknown, so it is held for an auditor rather than sent again',
+      );
     }
+    const recovered = { sentAt: copy.internalDate, response: null, recovered: true };
+    await record(recovered);
+    if (copy.pending) await settle(copy, 'sent');
+    log.warn({ messageId: message.messageId, pending: copy.pending }, 'an interrupted send was recorded sent from its copy in the Sent folder');
+    return recovered;
   }
   const raw = await buildRawMessage(message);
-  const accepted = await transport.send(mailbox.smtp, message, { raw, now: timing.now });
-  const sent = { sentAt: accepted.acceptedAt, response: accepted.response, recovered: false };
-  const recorded = await record(sent).then(
-    () => null,
-    (err: unknown) => ({ err }),
-  );
+  // the evidence first: nothing goes out that a crash could make us send twice
+  const evidence = await transport.appendToSent(mailbox.imap, raw, timing.now(), { pending: true }).catch((err: unknown) => {
+    throw new NoEvidenceError(`the copy could not be put in the Sent folder before sending, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  let accepted;
   try {
-    await transport.appendToSent(mailbox.imap, raw, accepted.acceptedAt);
+    accepted = await transport.send(mailbox.smtp, message, { raw, now: timing.now });
   } catch (err) {
-    // The server accepted it: that is the fact to record. A missing copy costs the crash check, not the send.
-    log.warn({ err, messageId: message.messageId }, 'accepted by the SMTP server, but the copy could not be put in the Sent folder');
+    if (judgeSendFailure(err).refused) await settle(evidence, 'not-sent');
+    throw err;
   }
-  if (recorded) throw recorded.err;
+  const sent = { sentAt: accepted.acceptedAt, response: accepted.response, recovered: false };
+  await record(sent);
+  await settle(evidence, 'sent');
   if (accepted.serverMessageId && messageIdKey(accepted.serverMessageId) !== messageIdKey(message.messageId)) {
     log.warn({ messageId: message.messageId, serverMessageId: accepted.serverMessageId }, 'the SMTP server replaced the Message-ID');
   }
@@ -126,6 +137,8 @@ export interface Deliverable<T extends { messageId: string | null }> {
    * `sending` (it may have gone out: the next attempt asks the Sent folder), with the reason.
    */
   setback(to: 'waiting' | 'sending' | 'failed', failure: SendFailure): Promise<void>;
+  /** Left `sending`, held for an auditor (see `HeldSendError`): never sent again, never re-queued. */
+  hold(reason: string): Promise<void>;
 }
 
 /** How long a message waits for a mailbox whose settings are refused: someone has to change them. */
@@ -176,7 +189,8 @@ export async function deliverOnce<T extends { messageId: string | null }>(db: Qu
       log.warn({ err }, 'the mailbox cannot send: waiting for its settings to change');
       return { kind: 'mailbox-fault', retryAt: hoursAfter(timing.now(), MAILBOX_FAULT_WAIT_HOURS, timing), reason: failure.reason };
     }
-    if (claimed) await item.setback(failure.permanent ? 'failed' : failure.refused ? 'waiting' : 'sending', failure);
+    if (failure.held) await item.hold(failure.reason);
+    else if (claimed) await item.setback(failure.permanent ? 'failed' : failure.refused ? 'waiting' : 'sending', failure);
     throw err;
   }
 }

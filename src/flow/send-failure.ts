@@ -3,6 +3,7 @@
  * the mailbox rather than the message at fault? The error's origin decides (a reply of the
  * SMTP server, our own settings), never a status code read back out of an error text.
  */
+import { NoSentFolderError } from '../mail/sent-folder.ts';
 import { SmtpSendError } from '../mail/smtp.ts';
 
 /** The mailbox has no SMTP settings: none of its messages can go out until someone adds them. */
@@ -14,6 +15,26 @@ export class MailboxFaultError extends Error {
 export class PermanentSendError extends Error {
   override name = 'PermanentSendError';
 }
+
+/**
+ * An interrupted attempt left the message `sending` with no copy in the Sent folder: nothing
+ * says whether the server took it. It is held for an auditor, never sent again.
+ */
+export class HeldSendError extends Error {
+  override name = 'HeldSendError';
+}
+
+/** The evidence of the attempt (the pending Sent copy) could not be written: nothing was sent, and nothing is sent without it. */
+export class NoEvidenceError extends Error {
+  override name = 'NoEvidenceError';
+}
+
+/**
+ * The SMTP server was never reached (refused or unknown host, no greeting): the message surely
+ * did not go out. nodemailer reports these with its connection codes; the system's cause says
+ * which (the error's own words are plain, without it).
+ */
+const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|Greeting never received/;
 
 export interface SendFailure {
   /** What to record: the error, with the server's reply when there was one. */
@@ -29,18 +50,28 @@ export interface SendFailure {
    * message `sending`, and the next attempt asks the Sent folder first.
    */
   refused: boolean;
+  /** Held for an auditor (see `HeldSendError`): left `sending`, no attempt follows. */
+  held: boolean;
 }
 
 /** What a failed send attempt says about the message and its mailbox. */
 export function judgeSendFailure(err: unknown): SendFailure {
   const error = err instanceof Error ? err : new Error(String(err));
-  const mailboxFault = err instanceof MailboxFaultError || (err instanceof SmtpSendError && err.mailboxFault);
-  const permanent = !mailboxFault && ((err instanceof SmtpSendError && err.permanent) || err instanceof PermanentSendError);
+  // a mailbox without a Sent folder can leave no evidence, so it sends nothing until it has one
+  const mailboxFault =
+    err instanceof MailboxFaultError || (err instanceof SmtpSendError && err.mailboxFault) || (err instanceof NoEvidenceError && err.cause instanceof NoSentFolderError);
+  const held = err instanceof HeldSendError;
+  const permanent = held || (!mailboxFault && ((err instanceof SmtpSendError && err.permanent) || err instanceof PermanentSendError));
+  // the plain words hide the network detail: the cause (nodemailer's error, for the logs) still has it
+  const cause = err instanceof SmtpSendError ? (err.cause as { message?: string; code?: string } | undefined) : undefined;
+  const neverConnected =
+    err instanceof SmtpSendError && err.responseCode === null && NEVER_CONNECTED.test(`${error.message} ${String(cause?.message ?? '')} ${String(cause?.code ?? '')}`);
   return {
     reason: error.message,
     response: err instanceof SmtpSendError ? err.response : null,
     permanent,
     mailboxFault,
-    refused: mailboxFault || (err instanceof SmtpSendError && err.responseCode !== null),
+    refused: mailboxFault || err instanceof NoEvidenceError || neverConnected || (err instanceof SmtpSendError && err.responseCode !== null),
+    held,
   };
 }

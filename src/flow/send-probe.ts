@@ -9,7 +9,7 @@ import { overdueSendTime } from '../audit/schedule.ts';
 import { hoursAfter, type Timing } from '../clock.ts';
 import { findCampaign, transitionCampaign, type Campaign } from '../db/campaigns.repo.ts';
 import type { Queryable } from '../db/pool.ts';
-import { cancelPlannedProbe, claimProbe, findProbe, updateProbeStatus, type Probe } from '../db/probes.repo.ts';
+import { cancelPlannedProbe, claimProbe, findProbe, holdProbe, updateProbeStatus, type Probe } from '../db/probes.repo.ts';
 import type { OutgoingMessage } from '../mail/smtp.ts';
 import { deliverOnce, type DeliveryDeps, type SendingMailbox } from './deliver-once.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
@@ -69,6 +69,7 @@ export async function sendProbe(db: Queryable, probeId: string, deps: DeliveryDe
         // unanswered from now on, until a reply says otherwise
         await recomputeOutcome(db, probe.id);
       },
+      hold: (reason) => holdProbe(db, probe.id, reason),
       setback: (to, failure) =>
         updateProbeStatus(db, probe.id, { status: to === 'waiting' ? 'planned' : to, error: to === 'waiting' && failure.mailboxFault ? null : failure.reason, smtpResponse: failure.response }),
     },

@@ -22,6 +22,7 @@ import {
   ensureReminder,
   listSentReminders,
   reminderObstacle,
+  holdReminder,
   updateReminderStatus,
   type Reminder,
 } from '../db/reminders.repo.ts';
@@ -89,6 +90,7 @@ export async function sendReminder(db: Queryable, probeId: string, seq: number, 
         await updateReminderStatus(db, reminder.id, { status: 'sent', sentAt: accepted.sentAt });
         await recomputeOutcome(db, probeId);
       },
+      hold: (reason) => holdReminder(db, reminder.id, reason),
       setback: (to, failure) =>
         updateReminderStatus(db, reminder.id, { status: to === 'waiting' ? 'due' : to, error: to === 'waiting' && failure.mailboxFault ? null : failure.reason }),
     },

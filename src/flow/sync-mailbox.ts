@@ -30,6 +30,12 @@ import { openMailboxLogins, type MailboxLogins } from './mailbox-logins.ts';
  * outcome of each probe it touches) spreads thin, few enough that a crash re-reads little.
  */
 const DEFAULT_BATCH_SIZE = 500;
+/**
+ * Bytes per batch, about: a batch is held whole (sources, parses, compressed copies) with
+ * the next one read ahead, so the worker's memory stays within a few times this whatever
+ * the mail, where 500 messages of up to 25 MB each could reach gigabytes.
+ */
+const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
 
 /**
  * The folders to sync are listed again only when the connection is new, the mailbox's
@@ -44,6 +50,7 @@ export interface SyncMailboxDeps {
   connections: ImapConnectionCache;
   maxMessageBytes: number;
   batchSize?: number;
+  batchBytes?: number;
   /** Parses on a worker thread when given (the worker role gives one); in this thread otherwise. */
   preparer?: PreparePool;
   /** Called after each stored batch with the ids of the new replies (the analysis queue listens). */
@@ -110,10 +117,10 @@ export class MailboxSync {
     return findPollState(this.deps.pool, mailboxId);
   }
 
-  /** Records a poll on the mailbox's sync state: `error` null for a success, the failure in words otherwise. */
-  async recordPoll(mailboxId: string, error: string | null): Promise<void> {
-    const before = await recordPoll(this.deps.pool, mailboxId, error);
-    const event = before && mailboxTransitionEvent(mailboxId, 'imap', { wasFailing: before.wasFailing, error }, new Date());
+  /** Records a poll on the mailbox's sync state: null for a success; for a failure, its words and when the next poll is allowed. */
+  async recordPoll(mailboxId: string, failure: { error: string; nextPollAt: Date } | null): Promise<void> {
+    const before = await recordPoll(this.deps.pool, mailboxId, failure);
+    const event = before && mailboxTransitionEvent(mailboxId, 'imap', { wasFailing: before.wasFailing, error: failure?.error ?? null }, new Date());
     if (event && this.deps.logger) await emitEvents(this.deps.events, [event], this.deps.logger);
   }
 
@@ -169,7 +176,7 @@ export class MailboxSync {
       session.connection.client,
       folder.path,
       { fromUid: plan.fromUid, lastUid },
-      { maxBytes: deps.maxMessageBytes, batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE },
+      { maxBytes: deps.maxMessageBytes, batchSize: deps.batchSize ?? DEFAULT_BATCH_SIZE, batchBytes: deps.batchBytes ?? DEFAULT_BATCH_BYTES },
     );
     const readAhead = () => {
       const next = prepareBatch(batches, deps.maxMessageBytes, deps.preparer);

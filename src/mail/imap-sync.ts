@@ -5,7 +5,7 @@
  */
 import type { ImapFlow } from 'imapflow';
 import type { FolderStatus } from '../audit/sync-plan.ts';
-import { filterNewUids } from '../audit/sync-plan.ts';
+import { filterNewUids, planBatches } from '../audit/sync-plan.ts';
 
 /** A message as the IMAP fetch hands it over. */
 export interface FetchedMessage {
@@ -58,14 +58,14 @@ export interface FetchedBatch {
 
 /**
  * The messages of `path` with a UID above `lastUid`, from `fromUid`, in ascending UID
- * batches. A message above `maxBytes` comes with its header block only (`oversize`).
+ * batches of at most `batchSize` messages and about `batchBytes` bytes (`planBatches`). A message above `maxBytes` comes with its header block only (`oversize`).
  * The folder stays locked (read-only) while the caller stores each batch.
  */
 export async function* fetchNewMessages(
   client: ImapFlow,
   path: string,
   range: { fromUid: number; lastUid: number },
-  options: { maxBytes: number; batchSize: number },
+  options: { maxBytes: number; batchSize: number; batchBytes: number },
 ): AsyncGenerator<FetchedBatch> {
   const lock = await client.getMailboxLock(path, { readOnly: true });
   try {
@@ -74,8 +74,8 @@ export async function* fetchNewMessages(
       sizes.set(message.uid, message.size ?? 0);
     }
     const uids = filterNewUids(sizes.keys(), range.lastUid);
-    for (let start = 0; start < uids.length; start += options.batchSize) {
-      const slice = uids.slice(start, start + options.batchSize);
+    const batches = planBatches(uids, (uid) => sizes.get(uid) ?? 0, { maxMessages: options.batchSize, maxBytes: options.batchBytes, maxMessageBytes: options.maxBytes });
+    for (const [index, slice] of batches.entries()) {
       const whole = slice.filter((uid) => (sizes.get(uid) ?? 0) <= options.maxBytes);
       const oversize = slice.filter((uid) => (sizes.get(uid) ?? 0) > options.maxBytes);
       const batch: FetchedMessage[] = [];
@@ -91,7 +91,7 @@ export async function* fetchNewMessages(
       }
       // a message expunged between the two fetches is simply absent; the order is by UID
       batch.sort((a, b) => a.uid - b.uid);
-      yield { messages: batch, last: start + options.batchSize >= uids.length };
+      yield { messages: batch, last: index === batches.length - 1 };
     }
   } finally {
     lock.release();

@@ -8,23 +8,51 @@ import { messageIdKey } from '../audit/match.ts';
 import { closeImap, connectImap } from './imap-client.ts';
 import type { ServerLogin } from './server-login.ts';
 
+/**
+ * The keyword of a copy put in the Sent folder just before its SMTP conversation: the
+ * evidence that the message may have gone out. Removed once the acceptance is recorded; the
+ * copy itself is removed when the server surely did not take the message.
+ */
+export const PENDING_KEYWORD = '$SondePending';
+
 export interface SentCopy {
+  path: string;
   uid: number;
-  /** INTERNALDATE: the SMTP acceptance time it was appended with. */
+  /** INTERNALDATE: the moment it was appended, just before the SMTP conversation. */
   internalDate: Date;
+  /** Still marked `PENDING_KEYWORD`: the attempt was interrupted before its outcome was known. */
+  pending: boolean;
 }
 
 export class NoSentFolderError extends Error {
   override name = 'NoSentFolderError';
 }
 
-/** Appends `raw` to the Sent folder, seen, dated `date` (the SMTP acceptance). */
-export async function appendToSent(settings: ServerLogin, raw: Buffer, date: Date): Promise<{ path: string; uid: number | null }> {
+/** Appends `raw` to the Sent folder, seen, dated `date`; `pending` marks it as evidence of an attempt under way. */
+export async function appendToSent(settings: ServerLogin, raw: Buffer, date: Date, options: { pending?: boolean } = {}): Promise<{ path: string; uid: number | null }> {
   return withClient(settings, async (client) => {
     const path = await sentFolderPath(client);
     if (!path) throw new NoSentFolderError(`mailbox ${settings.user} has no Sent folder (special-use \\Sent)`);
-    const result = await client.append(path, raw, ['\\Seen'], date);
+    const result = await client.append(path, raw, ['\\Seen', ...(options.pending ? [PENDING_KEYWORD] : [])], date);
     return { path, uid: result ? (result.uid ?? null) : null };
+  });
+}
+
+/**
+ * Settles a pending copy: `sent` removes its keyword (an ordinary copy of a sent message),
+ * `not-sent` removes the copy (the server refused the message, or was never reached).
+ */
+export async function settleSentCopy(settings: ServerLogin, copy: { path: string; uid: number | null }, outcome: 'sent' | 'not-sent'): Promise<void> {
+  if (copy.uid === null) return;
+  const uid = String(copy.uid);
+  await withClient(settings, async (client) => {
+    const lock = await client.getMailboxLock(copy.path);
+    try {
+      if (outcome === 'sent') await client.messageFlagsRemove(uid, [PENDING_KEYWORD], { uid: true });
+      else await client.messageDelete(uid, { uid: true });
+    } finally {
+      lock.release();
+    }
   });
 }
 
@@ -41,9 +69,9 @@ export async function findInSent(settings: ServerLogin, messageId: string): Prom
       const key = messageIdKey(messageId);
       const uids = (await client.search({ header: { 'message-id': key } }, { uid: true })) || [];
       if (uids.length === 0) return null;
-      const found = await client.fetchAll(uids, { uid: true, internalDate: true, envelope: true }, { uid: true });
+      const found = await client.fetchAll(uids, { uid: true, internalDate: true, envelope: true, flags: true }, { uid: true });
       const copy = found.find((m) => m.envelope?.messageId && messageIdKey(m.envelope.messageId) === key && m.internalDate);
-      return copy ? { uid: copy.uid, internalDate: new Date(copy.internalDate!) } : null;
+      return copy ? { path, uid: copy.uid, internalDate: new Date(copy.internalDate!), pending: copy.flags?.has(PENDING_KEYWORD) ?? false } : null;
     } finally {
       lock.release();
     }

@@ -3,12 +3,13 @@
  * (`syncMailbox` in `src/flow/sync-mailbox.ts`).
  *
  * Failures (refused login, dropped connection, timeout) are recorded on the mailbox's
- * sync state; the next scheduled polls are skipped until a backoff delay has passed,
- * so a wrong password never loops hot. A poll asked through the API always tries.
+ * sync state with the time the next poll is allowed (backoff with jitter, drawn once at the
+ * failure): every poll until then, scheduled or asked through the API, is skipped, so a
+ * wrong password never loops hot. New connection settings clear it.
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { nextPollDelayMs } from '../audit/backoff.ts';
+import { nextAttemptAt } from '../audit/backoff.ts';
 import { MailboxSyncError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
 import type { Logger } from '../logger.ts';
 import { acquireLock } from './mailbox-lock.ts';
@@ -34,10 +35,7 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   const state = await deps.sync.pollState(mailboxId);
   if (!state) return { status: 'skipped', mailboxId, reason: 'missing' };
   if (!state.enabled && job.trigger === 'schedule') return { status: 'skipped', mailboxId, reason: 'disabled' };
-  if (job.trigger === 'schedule' && state.consecutiveFailures > 0 && state.lastErrorAt) {
-    const wait = nextPollDelayMs(state.consecutiveFailures, state.pollIntervalSeconds * 1000);
-    if (now().getTime() < state.lastErrorAt.getTime() + wait) return { status: 'skipped', mailboxId, reason: 'backoff' };
-  }
+  if (state.nextPollAt && now() < state.nextPollAt) return { status: 'skipped', mailboxId, reason: 'backoff' };
 
   const lock = await acquireLock(deps.redis, `${deps.lockPrefix}:lock:poll-mailbox:${mailboxId}`);
   if (!lock) return { status: 'skipped', mailboxId, reason: 'locked' };
@@ -50,7 +48,8 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
     return { status: 'done', mailboxId, folders };
   } catch (err) {
     const failure = err instanceof MailboxSyncError ? err : new MailboxSyncError(err instanceof Error ? err.message : String(err), false, { cause: err });
-    await deps.sync.recordPoll(mailboxId, failure.message).catch(() => {});
+    const nextPollAt = nextAttemptAt(now(), state.consecutiveFailures + 1, state.pollIntervalSeconds * 1000, failure.permanent);
+    await deps.sync.recordPoll(mailboxId, { error: failure.message, nextPollAt }).catch(() => {});
     // the raw error (addresses, ports, system codes) goes to the log only; the mailbox shows the plain words
     const raw = failure.cause as { message?: string; code?: string } | undefined;
     log.warn({ err: { message: failure.message, permanent: failure.permanent, cause: raw?.message, code: raw?.code } }, 'mailbox sync failed');

@@ -5,13 +5,20 @@
  * scheduler role asks the database what should have happened by now and re-enqueues each
  * one whose job is not alive; the jobs are idempotent, so a job that was only slow is never
  * doubled.
+ *
+ * A Redis that lost its data (restarted without persistence, flushed, replaced) lost the
+ * delayed jobs of every probe and reminder to come, not only the late ones: a marker key
+ * kept beside the queues says so when it is gone, and the next run then rebuilds every
+ * schedule (each planned probe at its time, the next reminder of each sent probe) before
+ * setting the marker again.
  */
 import type { Queue } from 'bullmq';
-import { listStalledProbes } from '../db/probes.repo.ts';
+import type { Redis } from 'ioredis';
+import { listOpenPlannedProbes, listStalledProbes } from '../db/probes.repo.ts';
 import { listStalledReminders } from '../db/reminders.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
-import { SYSTEM_TIMING, hoursAfter, type Timing } from '../clock.ts';
+import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
 import { jobIds, type Queues, type SendProbeJob, type SendReminderJob } from './queues.ts';
 
 /** How late a planned probe or a due reminder is before its job is taken for lost: five minutes. */
@@ -21,13 +28,36 @@ export const SENDING_FOR_HOURS = 15 / 60;
 /** At most this many of each per run: a backlog drains over a few runs rather than in one burst. */
 const BATCH = 500;
 
+/** At most this many of each when rebuilding after a Redis that lost its data. */
+const REBUILD_BATCH = 100_000;
+
 export interface Reconciled {
   probes: number;
   reminders: number;
+  /** Redis had lost its data: every schedule was rebuilt. */
+  rebuilt: boolean;
 }
 
-export async function reconcileSends(deps: { pool: Pool; queues: Queues; logger: Logger }, timing: Timing = SYSTEM_TIMING): Promise<Reconciled> {
+/** The marker of a Redis that still holds the queues' data; gone after a restart without persistence or a flush. */
+const markerKey = (queues: Queues) => `${queues['send-probe'].opts.prefix ?? 'bull'}:sonde:queues-alive`;
+
+export interface ReconcileDeps {
+  pool: Pool;
+  queues: Queues;
+  logger: Logger;
+  /** The queues' Redis, where the marker is kept; without it no data loss is detected. */
+  redis?: Pick<Redis, 'exists' | 'set'> | undefined;
+}
+
+export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTEM_TIMING): Promise<Reconciled> {
   const now = timing.now();
+  const redis = deps.redis;
+  const rebuilt = redis !== undefined && (await redis.exists(markerKey(deps.queues))) === 0;
+  if (redis && rebuilt) {
+    const rebuiltFigures = await rebuildSchedules(deps, timing);
+    await redis.set(markerKey(deps.queues), now.toISOString());
+    deps.logger.warn(rebuiltFigures, 'the queues had lost their data (Redis restarted empty?): every send schedule rebuilt from the database');
+  }
   const lostBefore = hoursAfter(now, -LOST_AFTER_HOURS, timing);
   const probeIds = await listStalledProbes(deps.pool, lostBefore, hoursAfter(now, -SENDING_FOR_HOURS, timing), BATCH);
   let probes = 0;
@@ -39,6 +69,24 @@ export async function reconcileSends(deps: { pool: Pool; queues: Queues; logger:
     if (await requeue(deps.queues['send-reminder'], jobIds.sendReminder(probeId, seq), 'remind', { probeId, seq } satisfies SendReminderJob)) reminders++;
   }
   if (probes + reminders > 0) deps.logger.warn({ probes, reminders }, 'lost send jobs queued again');
+  return { probes, reminders, rebuilt };
+}
+
+/**
+ * Every planned probe queued again at its time, and the next reminder of every sent probe
+ * (whose job waits for its due time itself); live jobs are left alone.
+ */
+async function rebuildSchedules(deps: { pool: Pool; queues: Queues }, timing: Timing): Promise<{ probes: number; reminders: number }> {
+  let probes = 0;
+  for (const probe of await listOpenPlannedProbes(deps.pool, REBUILD_BATCH)) {
+    const delay = probe.scheduledAt ? delayUntil(probe.scheduledAt, timing) : 0;
+    if (await requeue(deps.queues['send-probe'], jobIds.sendProbe(probe.id), 'send', { probeId: probe.id } satisfies SendProbeJob, delay)) probes++;
+  }
+  let reminders = 0;
+  const anyTime = hoursAfter(timing.now(), 24 * 365 * 10, timing);
+  for (const { probeId, seq } of await listStalledReminders(deps.pool, anyTime, timing.msPerHour, REBUILD_BATCH)) {
+    if (await requeue(deps.queues['send-reminder'], jobIds.sendReminder(probeId, seq), 'remind', { probeId, seq } satisfies SendReminderJob)) reminders++;
+  }
   return { probes, reminders };
 }
 
@@ -47,13 +95,13 @@ export async function reconcileSends(deps: { pool: Pool; queues: Queues; logger:
  * (completed, or failed with its reason kept) holds the deterministic id and would swallow
  * the new job: it is removed first. False when a live job is there.
  */
-async function requeue(queue: Queue, jobId: string, name: string, data: object): Promise<boolean> {
+async function requeue(queue: Queue, jobId: string, name: string, data: object, delay = 0): Promise<boolean> {
   const existing = await queue.getJob(jobId);
   if (existing) {
     const state = await existing.getState();
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
     await existing.remove();
   }
-  await queue.add(name, data, { jobId });
+  await queue.add(name, data, { jobId, delay });
   return true;
 }

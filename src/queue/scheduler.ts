@@ -9,7 +9,7 @@ import type { Pool } from '../db/pool.ts';
 import { listEnabledMailboxes } from '../db/mailboxes.repo.ts';
 import type { Logger } from '../logger.ts';
 import { enqueueMissingAnalyses } from './analyse-reply.job.ts';
-import { reconcileSends } from './reconcile.job.ts';
+import { reconcileSends, type ReconcileDeps } from './reconcile.job.ts';
 import { jobIds, type PollMailboxJob, type Queues } from './queues.ts';
 import { reportOverdueProbes } from '../flow/overdue-probes.ts';
 import { queueEventSink } from './webhooks.job.ts';
@@ -19,7 +19,7 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
-export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logger; refreshMs?: number }): Scheduler {
+export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logger; refreshMs?: number; redis?: ReconcileDeps['redis'] }): Scheduler {
   const queue = deps.queues['poll-mailbox'];
   const log = deps.logger.child({ role: 'scheduler' });
 
@@ -40,7 +40,7 @@ export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logge
     const queued = await enqueueMissingAnalyses(deps.pool, deps.queues);
     if (queued > 0) log.info({ queued }, 're-analysis queued');
     // probes and reminders whose send job was lost
-    await reconcileSends({ pool: deps.pool, queues: deps.queues, logger: log });
+    await reconcileSends({ pool: deps.pool, queues: deps.queues, logger: log, redis: deps.redis });
     // probes past a norm with no answer: probe.overdue, once per probe and norm
     await reportOverdueProbes({ pool: deps.pool, events: queueEventSink(deps.queues.webhooks) }).catch((err: unknown) =>
       log.warn({ err: { message: (err as Error).message } }, 'overdue probes not reported this time'),

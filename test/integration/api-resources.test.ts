@@ -391,6 +391,7 @@ describe('mailbox secrets', () => {
       lastError: null,
       lastErrorAt: null,
       consecutiveFailures: 0,
+      nextPollAt: null,
       folders: [],
     });
     const res = await call('PATCH', `/v1/mailboxes/${created.id}`, { syncState: { lastUid: 99 } });

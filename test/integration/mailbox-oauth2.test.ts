@@ -163,6 +163,11 @@ describe('an oauth2 mailbox against Dovecot', () => {
     const deps: PollDeps = { redis, lockPrefix, logger: createLogger('silent'), sync };
     const poll = () => pollMailbox(deps, { mailboxId, trigger: 'api' });
     const mailbox = async () => (await t.app.inject({ method: 'GET', url: `/v1/mailboxes/${mailboxId}`, headers: t.auth() })).json();
+    // the poll after a failure, once the backoff kept on the mailbox (syncState.nextPollAt) has passed
+    const retry = async () => {
+      const at = new Date((await mailbox()).syncState.nextPollAt).getTime();
+      return pollMailbox({ ...deps, now: () => new Date(at + 1) }, { mailboxId, trigger: 'api' });
+    };
 
     // a probe and the brand's answer, two hours later
     const sector = (await t.app.inject({ method: 'POST', url: '/v1/sectors', headers: t.auth(), payload: { name: 'Banque' } })).json();
@@ -217,12 +222,13 @@ describe('an oauth2 mailbox against Dovecot', () => {
     expect(failing.lastError).not.toContain(refreshToken);
     expect(events.slice(1).map((e) => e.type)).toEqual(['mailbox.failing']);
     expect(events[1]).toMatchObject({ mailbox: { mailboxId, channel: 'imap', error: failing.lastError } });
-    // failing again is no news
-    await expect(poll()).rejects.toMatchObject({ permanent: true });
+    // until the backoff has passed, the mailbox waits; failing again after it is no news
+    expect(await poll()).toMatchObject({ status: 'skipped', reason: 'backoff' });
+    await expect(retry()).rejects.toMatchObject({ permanent: true });
     expect(events).toHaveLength(2);
 
     oauth.restore(refreshToken);
-    expect((await poll()).status).toBe('done');
+    expect((await retry()).status).toBe('done');
     expect((await mailbox()).syncState).toMatchObject({ lastError: null, consecutiveFailures: 0 });
     expect(events.slice(2).map((e) => e.type)).toEqual(['mailbox.recovered']);
   });

@@ -62,6 +62,8 @@ interface Fixture {
   deps: PollDeps;
   syncDeps: SyncMailboxDeps;
   poll(trigger?: 'schedule' | 'api'): Promise<PollReport>;
+  /** The poll after a failure, once its backoff has passed. */
+  retry(): Promise<PollReport>;
   probe(subject: string, options?: { sentAt?: Date; channel?: 'email' | 'webform' }): Promise<{ id: string; messageId: string; subject: string }>;
   reply(options: { after: number; probe?: { messageId: string; subject: string }; folder?: string; from?: string; subject?: string; text: string; headers?: Record<string, string>; threading?: boolean; sentAt?: Date }): Promise<void>;
   outcome(probeId: string): Promise<Record<string, unknown>>;
@@ -91,6 +93,7 @@ async function mailboxFixture(options: { password?: string; sync?: Partial<SyncM
     deps,
     syncDeps,
     poll: (trigger = 'api') => pollMailbox(deps, { mailboxId, trigger }),
+    retry: () => pollMailbox({ ...deps, now: () => new Date(Date.now() + 2 * HOUR) }, { mailboxId, trigger: 'schedule' }),
     async probe(subject, o = {}) {
       const messageId = newMessageId('sonde.test');
       const probe = await insertProbe(t.db.pool, {
@@ -334,7 +337,7 @@ describe('incremental sync and safety', () => {
     await expect(f.poll()).rejects.toThrow('worker killed');
     const partial = await t.db.pool.query('select count(*)::int as n from messages where mailbox_id = $1', [f.mailboxId]);
     expect(partial.rows[0].n).toBe(4);
-    const report = await f.poll();
+    const report = await f.retry();
     expect(report.status === 'done' && report.folders.find((x) => x.path === 'INBOX')).toMatchObject({ fetched: 1, inserted: 1 });
     const { rows } = await t.db.pool.query('select uid from messages where mailbox_id = $1 order by uid', [f.mailboxId]);
     expect(rows.map((r) => Number(r.uid))).toEqual([1, 2, 3, 4, 5]);
@@ -353,7 +356,7 @@ describe('incremental sync and safety', () => {
       await t.db.pool.query('alter table outcomes drop constraint sabotage');
     }
     expect((await t.db.pool.query('select count(*)::int as n from messages where mailbox_id = $1', [f.mailboxId])).rows[0].n).toBe(0);
-    await f.poll();
+    await f.retry();
     expect((await t.db.pool.query('select count(*)::int as n from messages where mailbox_id = $1', [f.mailboxId])).rows[0].n).toBe(2);
   });
 
@@ -380,12 +383,27 @@ describe('incremental sync and safety', () => {
     expect(res.json().syncState.lastError).toMatch(/login refused/);
     expect(res.json().syncState.consecutiveFailures).toBe(1);
     expect(JSON.stringify(res.json())).not.toContain('not-the-password');
-    // the next scheduled poll waits; one asked through the API tries again
-    expect(await f.poll('schedule')).toMatchObject({ status: 'skipped', reason: 'backoff' });
-    await expect(f.poll('api')).rejects.toThrow(/login refused/);
+    // the next allowed attempt is kept on the mailbox: until then every poll waits, one asked
+    // through the API too, and the same check always gives the same answer
+    const nextPollAt = new Date(res.json().syncState.nextPollAt);
+    const failedAt = new Date(res.json().syncState.lastErrorAt);
+    // first failure at the default 60 s interval: in [60 s, 120 s) (the clocks of the job and the database a second apart at most)
+    expect(nextPollAt.getTime() - failedAt.getTime()).toBeGreaterThanOrEqual(59_000);
+    expect(nextPollAt.getTime() - failedAt.getTime()).toBeLessThan(121_000);
+    const waiting = { ...f.deps, now: () => new Date(nextPollAt.getTime() - 1) };
+    for (let i = 0; i < 20; i++) {
+      expect(await pollMailbox(waiting, { mailboxId: f.mailboxId, trigger: i % 2 ? 'api' : 'schedule' })).toMatchObject({ status: 'skipped', reason: 'backoff' });
+    }
+    // once it has come, the next poll tries, fails again, and waits longer
+    const due = { ...f.deps, now: () => new Date(nextPollAt.getTime() + 1) };
+    await expect(pollMailbox(due, { mailboxId: f.mailboxId, trigger: 'api' })).rejects.toThrow(/login refused/);
+    const again = await t.app.inject({ url: `/v1/mailboxes/${f.mailboxId}`, headers: t.auth() });
+    expect(again.json().syncState.consecutiveFailures).toBe(2);
+    expect(new Date(again.json().syncState.nextPollAt).getTime()).toBeGreaterThan(nextPollAt.getTime());
     // new settings clear the failure streak
     const fixed = await t.app.inject({ method: 'PATCH', url: `/v1/mailboxes/${f.mailboxId}`, headers: t.auth(), payload: { imap: { password: f.user.password } } });
     expect(fixed.json().syncState.consecutiveFailures).toBe(0);
+    expect(fixed.json().syncState.nextPollAt).toBeNull();
     expect((await f.poll('schedule')).status).toBe('done');
   });
 
@@ -440,7 +458,7 @@ describe('incremental sync and safety', () => {
     const probe = await f.probe('Coupure réseau');
     for (let i = 1; i <= 5; i++) await f.reply({ probe, after: i * HOUR, text: `${ANSWER}\n\nMessage ${i}` });
     await expect(f.poll()).rejects.toThrow();
-    const after = await f.poll();
+    const after = await f.retry();
     expect(after.status).toBe('done');
     const { rows } = await t.db.pool.query('select uid from messages where mailbox_id = $1 order by uid', [f.mailboxId]);
     expect(rows.map((r) => Number(r.uid))).toEqual([1, 2, 3, 4, 5]);

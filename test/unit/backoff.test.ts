@@ -1,7 +1,9 @@
 import { AuthenticationFailure, createImapError } from 'imapflow/lib/errors.js';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_CONNECTION_RETRY_MS,
   MAX_POLL_DELAY_MS,
+  nextAttemptAt,
   backoffDelayMs,
   connectionHealthy,
   isPermanentImapError,
@@ -68,6 +70,35 @@ describe('nextPollDelayMs', () => {
 
   it('keeps a poll interval longer than the cap', () => {
     expect(nextPollDelayMs(3, 2 * MAX_POLL_DELAY_MS, { random: almostOne })).toBe(2 * MAX_POLL_DELAY_MS);
+  });
+});
+
+describe('nextAttemptAt', () => {
+  const failedAt = new Date('2026-03-02T10:00:00Z');
+  const interval = 60_000;
+  const after = (at: Date) => at.getTime() - failedAt.getTime();
+
+  it('is drawn once: the same failure always gives the same time, within [interval, interval + ceiling)', () => {
+    let draws = 0;
+    const random = () => (draws++, 0.25);
+    const at = nextAttemptAt(failedAt, 3, interval, false, { random });
+    expect(draws).toBe(1);
+    // third failure: ceiling min(5 min, 60 s × 2²) = 240 s, a quarter of it
+    expect(after(at)).toBe(interval + 60_000);
+  });
+
+  it('backs a connection fault off to five minutes at most', () => {
+    expect(MAX_CONNECTION_RETRY_MS).toBe(300_000);
+    expect(after(nextAttemptAt(failedAt, 40, interval, false, { random: almostOne }))).toBe(MAX_CONNECTION_RETRY_MS);
+  });
+
+  it('lets a refused login wait up to an hour', () => {
+    expect(after(nextAttemptAt(failedAt, 40, interval, true, { random: almostOne }))).toBe(MAX_POLL_DELAY_MS);
+    expect(after(nextAttemptAt(failedAt, 40, interval, false, { random: almostOne }))).toBeLessThan(after(nextAttemptAt(failedAt, 40, interval, true, { random: almostOne })));
+  });
+
+  it('never comes sooner than the poll interval', () => {
+    expect(after(nextAttemptAt(failedAt, 1, interval, false, { random: zero }))).toBe(interval);
   });
 });
 

@@ -2,7 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { SmtpSendError, classifySmtpError } from '../../src/mail/smtp.ts';
 import { createLogger } from '../../src/logger.ts';
-import { MailboxFaultError, PermanentSendError, judgeSendFailure } from '../../src/flow/send-failure.ts';
+import { HeldSendError, MailboxFaultError, PermanentSendError, judgeSendFailure } from '../../src/flow/send-failure.ts';
 import { judgeFailure } from '../../src/queue/send-job.ts';
 import { sendOnce, type MailTransport } from '../../src/flow/deliver-once.ts';
 
@@ -126,31 +126,34 @@ describe('sendOnce', () => {
   const log = createLogger('silent');
 
   /** A transport that writes down, in order, what happened on each server. */
-  function recordingTransport(events: string[]): MailTransport {
+  function recordingTransport(events: string[], o: { refuse?: boolean; copy?: { pending: boolean } | null } = {}): MailTransport {
     return {
       send: async () => {
-        events.push('smtp accepted');
+        events.push('smtp');
+        if (o.refuse) throw classifySmtpError(nodemailerError('550 5.1.1 User unknown', { code: 'EENVELOPE', response: '550 5.1.1 User unknown', responseCode: 550, permanent: true }));
         return { messageId: message.messageId, response: '250 2.0.0 Ok', acceptedAt, serverMessageId: null };
       },
-      appendToSent: async () => {
-        events.push('sent copy');
+      appendToSent: async (_login, _raw, _date, options) => {
+        events.push(options?.pending ? 'pending copy' : 'copy');
         return { path: 'Sent', uid: 1 };
       },
       findInSent: async () => {
         events.push('sent searched');
-        return null;
+        return o.copy ? { path: 'Sent', uid: 7, internalDate: new Date('2026-03-03T09:00:00Z'), pending: o.copy.pending } : null;
       },
+      settleSentCopy: async (_login, copy, outcome) => void events.push(`copy ${copy.uid} ${outcome}`),
     };
   }
+  const record = (events: string[]) => async (s: { sentAt: Date }) => void events.push(`recorded ${s.sentAt.toISOString()}`);
 
-  it('records the acceptance before the copy goes to the Sent folder: the shortest window for a double send', async () => {
+  it('leaves its evidence, a pending copy in the Sent folder, before the SMTP conversation, and settles it once recorded', async () => {
     const events: string[] = [];
-    const sent = await sendOnce({ message, mailbox, resumed: false }, async (s) => void events.push(`recorded ${s.sentAt.toISOString()}`), timing, log, recordingTransport(events));
-    expect(events).toEqual(['smtp accepted', `recorded ${acceptedAt.toISOString()}`, 'sent copy']);
+    const sent = await sendOnce({ message, mailbox, resumed: false }, record(events), timing, log, recordingTransport(events));
+    expect(events).toEqual(['pending copy', 'smtp', `recorded ${acceptedAt.toISOString()}`, 'copy 1 sent']);
     expect(sent).toEqual({ sentAt: acceptedAt, response: '250 2.0.0 Ok', recovered: false });
   });
 
-  it('still puts the copy in the Sent folder when the record fails, then rethrows: the retry finds the copy', async () => {
+  it('keeps the pending copy when the record fails, and rethrows: the retry finds the copy', async () => {
     const events: string[] = [];
     const outage = new Error('database unavailable');
     const failing = async () => {
@@ -158,6 +161,34 @@ describe('sendOnce', () => {
       throw outage;
     };
     await expect(sendOnce({ message, mailbox, resumed: false }, failing, timing, log, recordingTransport(events))).rejects.toBe(outage);
-    expect(events).toEqual(['smtp accepted', 'record failed', 'sent copy']);
+    expect(events).toEqual(['pending copy', 'smtp', 'record failed']);
+  });
+
+  it('removes the copy when the server refuses the message: it surely did not go out', async () => {
+    const events: string[] = [];
+    await expect(sendOnce({ message, mailbox, resumed: false }, record(events), timing, log, recordingTransport(events, { refuse: true }))).rejects.toThrow(/550/);
+    expect(events).toEqual(['pending copy', 'smtp', 'copy 1 not-sent']);
+  });
+
+  it('records an interrupted attempt sent from its pending copy, and never talks SMTP again', async () => {
+    const events: string[] = [];
+    const sent = await sendOnce({ message, mailbox, resumed: true }, record(events), timing, log, recordingTransport(events, { copy: { pending: true } }));
+    expect(events).toEqual(['sent searched', 'recorded 2026-03-03T09:00:00.000Z', 'copy 7 sent']);
+    expect(sent.recovered).toBe(true);
+  });
+
+  it('holds an interrupted attempt that left no copy, rather than sending it again', async () => {
+    const events: string[] = [];
+    const error = await sendOnce({ message, mailbox, resumed: true }, record(events), timing, log, recordingTransport(events, { copy: null })).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(HeldSendError);
+    expect(events).toEqual(['sent searched']);
+    expect(judgeSendFailure(error)).toMatchObject({ held: true, permanent: true, refused: false });
+  });
+
+  it('counts a server never reached as surely not sent, a connection lost mid-conversation as unknown', () => {
+    const refusedConnection = classifySmtpError(nodemailerError('connect ECONNREFUSED 127.0.0.1:25', { code: 'ESOCKET', command: 'CONN' }));
+    const lost = classifySmtpError(nodemailerError('Connection closed unexpectedly', { code: 'ECONNECTION', command: 'CONN' }));
+    expect(judgeSendFailure(refusedConnection).refused).toBe(true);
+    expect(judgeSendFailure(lost).refused).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import {
   filterNewUids,
   planSync,
   type FolderStatus,
+  planBatches,
   type SyncCheckpoint,
 } from '../../src/audit/sync-plan.ts';
 
@@ -109,5 +110,29 @@ describe('advanceCheckpoint', () => {
 
   it('leaves an unchanged folder where it was', () => {
     expect(advanceCheckpoint(stored, unchanged, planSync(stored, unchanged), [])).toEqual(stored);
+  });
+});
+
+describe('planBatches', () => {
+  const MB = 1024 * 1024;
+  const limits = { maxMessages: 500, maxBytes: 32 * MB, maxMessageBytes: 25 * MB };
+
+  it('cuts by bytes as well as by count: 25 messages of 12 MB never share a batch beyond 32 MB', () => {
+    const uids = Array.from({ length: 25 }, (_, i) => i + 1);
+    const batches = planBatches(uids, () => 12 * MB, limits);
+    expect(batches.flat()).toEqual(uids);
+    expect(batches.every((b) => b.length * 12 * MB <= 32 * MB)).toBe(true);
+    expect(batches).toHaveLength(13);
+  });
+
+  it('cuts by count when the messages are small', () => {
+    const uids = Array.from({ length: 1200 }, (_, i) => i + 1);
+    expect(planBatches(uids, () => 8 * 1024, limits).map((b) => b.length)).toEqual([500, 500, 200]);
+  });
+
+  it('counts a message above the size cap as its headers only, and sends one above the batch bound alone', () => {
+    const sizes = new Map([[1, 30 * MB], [2, 30 * MB], [3, 1 * MB]]);
+    expect(planBatches([1, 2, 3], (uid) => sizes.get(uid)!, limits)).toEqual([[1, 2, 3]]);
+    expect(planBatches([1, 2, 3], (uid) => sizes.get(uid)!, { ...limits, maxMessageBytes: 40 * MB })).toEqual([[1], [2, 3]]);
   });
 });
