@@ -3,6 +3,7 @@
  * mailboxes, every probe with its outcome, every reply with its message, the reminders and
  * the latest analyses. Each query takes the whole campaign (or one brand of it) at once.
  */
+import type { Outcome } from '../audit/outcome.ts';
 import type { Queryable } from './pool.ts';
 import type { MessageKind } from './messages.repo.ts';
 import type { ReplyView } from './reply-views.repo.ts';
@@ -73,20 +74,8 @@ export interface ReportProbe {
   scenarioName: string | null;
   persona: string;
   mailboxAddress: string;
-  outcome: {
-    acknowledgedAt: Date | null;
-    ackDelayHours: number | null;
-    answeredAt: Date | null;
-    answerReplyId: string | null;
-    delayHours: number | null;
-    businessDelayHours: number | null;
-    withinNorms: Record<string, boolean>;
-    remindersSent: number;
-    answeredAfterReminder: boolean;
-    followUps: number;
-    bounced: boolean;
-    score: number | null;
-  } | null;
+  /** The probe's outcome as stored (audit/outcome.ts's shape, without the late replies), with its score. */
+  outcome: (Omit<Outcome, 'lateReplyIds'> & { score: number | null }) | null;
 }
 
 interface ProbeRow {
