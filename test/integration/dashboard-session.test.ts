@@ -7,48 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../support/context.ts';
+import { csrfOf, get, newJar, post } from '../support/dashboard-client.ts';
 
 let t: TestContext;
 let proxied: TestContext;
 let readerKey: string;
 let auditorKey: string;
 
-interface Jar {
-  cookies: Map<string, string>;
-}
-
-const newJar = (): Jar => ({ cookies: new Map() });
-const cookieHeader = (jar: Jar) => [...jar.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-
-function keep(jar: Jar, setCookie: string | string[] | undefined) {
-  for (const line of [setCookie ?? []].flat()) {
-    const [pair] = line.split(';');
-    const [name, ...rest] = pair!.split('=');
-    const value = rest.join('=');
-    if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.cookies.delete(name!.trim());
-    else jar.cookies.set(name!.trim(), value);
-  }
-}
-
-async function get(app: TestContext['app'], jar: Jar, url: string, headers: Record<string, string> = {}) {
-  const res = await app.inject({ method: 'GET', url, headers: { cookie: cookieHeader(jar), ...headers } });
-  keep(jar, res.headers['set-cookie']);
-  return res;
-}
-
-async function post(app: TestContext['app'], jar: Jar, url: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await app.inject({
-    method: 'POST',
-    url,
-    headers: { cookie: cookieHeader(jar), 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: new URLSearchParams(form).toString(),
-  });
-  keep(jar, res.headers['set-cookie']);
-  return res;
-}
-
-const csrfOf = (body: string) => /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
-
+/** Signs in with `key`, whatever the outcome: the tests look at the answer (a wrong key is one of them). */
 async function signIn(app: TestContext['app'], key: string, headers: Record<string, string> = {}) {
   const jar = newJar();
   const form = await get(app, jar, '/login', headers);
