@@ -10,7 +10,7 @@ import { CRITERIA, CRITERION_MAX } from '../audit/score.ts';
 import { findMessage } from '../db/messages.repo.ts';
 import { findLatestAnalysis, findReply, listEvaluations } from '../db/reply-views.repo.ts';
 import { evaluateReply, type CriterionOverrides } from '../flow/evaluate-reply.ts';
-import { scoreOfReply } from '../flow/score-reply.ts';
+import { scoreOfReply, type ScoreViewer } from '../flow/score-reply.ts';
 import { presentMessage } from './message-schema.ts';
 import { assertMayArbitrate } from './arbitration-guard.ts';
 import { found } from './problem.ts';
@@ -44,7 +44,7 @@ export const Reply = Type.Object(
     analysis: Nullable(Type.Object({ version: Type.String(), createdAt: Timestamp, result: Type.Unknown() })),
     score: Type.Unknown({
       description:
-        'note out of 100 and the criteria grid out of 20, each with its evidence and `source` of its value: `arbitration` (an override), `agreed`, `mean` or `rater` (the double rating), `automatic`',
+        'note out of 100 and the criteria grid out of 20, each with its evidence and `source` of its value: `arbitration` (an override), `agreed`, `mean` or `rater` (the double rating), `automatic`; `ratingsWithheld` counts the ratings left out of it for an auditor who has not rated the reply yet (blind rating: the score is then the automatic values and overrides only)',
     }),
     evaluation: Evaluation,
   },
@@ -61,13 +61,13 @@ export interface RepliesRouteOptions {
 export const repliesRoutes: FastifyPluginAsyncTypebox<RepliesRouteOptions> = async (app, { pool }) => {
   const db = pool;
 
-  async function present(id: string) {
+  async function present(id: string, viewer: ScoreViewer | null) {
     const reply = found(await findReply(db, id), 'reply', id);
     const [message, analysis, evaluations, score] = await Promise.all([
       findMessage(db, id),
       findLatestAnalysis(db, id),
       listEvaluations(db, id),
-      scoreOfReply(db, id),
+      scoreOfReply(db, id, viewer),
     ]);
     return {
       ...reply,
@@ -81,7 +81,7 @@ export const repliesRoutes: FastifyPluginAsyncTypebox<RepliesRouteOptions> = asy
   }
 
   app.get('/replies/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Reply'), ...commonErrors } } }, async (request) =>
-    present(request.params.id),
+    present(request.params.id, request.caller ?? null),
   );
 
   app.put(
@@ -107,7 +107,7 @@ export const repliesRoutes: FastifyPluginAsyncTypebox<RepliesRouteOptions> = asy
       await assertMayArbitrate(db, id, request.caller, request.body.criteria);
       found(await findReply(db, id), 'reply', id);
       await evaluateReply(db, id, request.body.criteria as CriterionOverrides, request.caller?.label ?? 'unknown');
-      return present(id);
+      return present(id, request.caller ?? null);
     },
   );
 };

@@ -30,7 +30,7 @@ import {
 } from '../db/report.repo.ts';
 import { computeStats, type StatsRow } from '../db/stats.repo.ts';
 import { parseHeaderBlock } from '../mail/parse.ts';
-import { scoreOfReply } from './score-reply.ts';
+import { scoreOfReply, type ViewedScore } from './score-reply.ts';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -119,7 +119,7 @@ export async function loadCampaignReport(pool: Pool, campaignId: string, brandId
   const [analyses, dkim] = await Promise.all([listLatestAnalyses(pool, replyIds), findDkimVerdicts(pool, replyIds)]);
   const answerIds = probes.map((p) => p.outcome?.answerReplyId).filter((id): id is string => Boolean(id));
   const scores = new Map(
-    (await mapLimit(answerIds, 6, async (id) => [id, await scoreOfReply(pool, id)] as const)).filter((entry): entry is readonly [string, ReplyScore] => entry[1] !== null),
+    (await mapLimit(answerIds, 6, async (id) => [id, await scoreOfReply(pool, id)] as const)).filter((entry): entry is readonly [string, ViewedScore] => entry[1] !== null),
   );
 
   const evidenceOfReply = async ({ sourceGz, ...reply }: ReportReply): Promise<ReplyEvidence> => {

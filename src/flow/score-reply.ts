@@ -43,12 +43,31 @@ async function latestAnalysis(db: Queryable, replyId: string): Promise<{ result:
   return { result, cannedSimilarity: result.canned?.similarity ?? null };
 }
 
-export async function scoreOfReply(db: Queryable, replyId: string): Promise<ReplyScore | null> {
+/** Who looks at a score: its key (none for the environment's admin key) and role. */
+export interface ScoreViewer {
+  keyId: string | null;
+  role: string;
+}
+
+/** A reply's score as a viewer may see it: `ratingsWithheld` counts the raters left out of it. */
+export type ViewedScore = ReplyScore & { ratingsWithheld: number };
+
+/**
+ * The score of a reply. Given a `viewer`, the double rating stays blind in the score as it does
+ * in the ratings (`rating-views.ts`): an auditor who has not rated the reply while others have
+ * gets the score without their grades (the automatic values and overrides only), told how many
+ * ratings were left out, so the grid never shows a lone rater's grade to the second rater.
+ * Admins, readers (who do not rate) and the statistics get the whole score.
+ */
+export async function scoreOfReply(db: Queryable, replyId: string, viewer?: ScoreViewer | null): Promise<ViewedScore | null> {
   const inputs = await findScoringInputs(db, replyId);
   if (!inputs) return null;
-  const [analysis, overrides] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId)]);
-  const rated = await ratedOf(db, replyId);
-  return scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides, rated);
+  const [analysis, overrides, grades] = await Promise.all([latestAnalysis(db, replyId), overridesOf(db, replyId), listReplyGrades(db, replyId)]);
+  const raters = new Set(grades.map((g) => g.raterId));
+  const blind = viewer?.role === 'auditor' && raters.size > 0 && !(viewer.keyId !== null && raters.has(viewer.keyId));
+  const rated: RatedValues = blind ? {} : resolveRatings(grades);
+  const score = scoreReply(analysis?.result ?? null, { ...scoringOutcome(inputs), cannedSimilarity: analysis?.cannedSimilarity ?? null }, overrides, rated);
+  return { ...score, ratingsWithheld: blind ? raters.size : 0 };
 }
 
 /** What the statistics count of an answer, besides its note. */

@@ -73,11 +73,16 @@ describe('double rating on the dashboard', () => {
     expect(before.body).not.toContain('signé Sophie Martin');
     expect(before.body).not.toContain('data-rater="alice"');
     expect(before.body).toContain(`action="/replies/${disputed}/ratings/mine"`);
+    // the score grid does not show Alice's grade either: the signature row is the automatic value
+    expect(before.body).toContain('data-ratings-withheld="1"');
+    expect(before.body).toMatch(/<tr data-criterion="signature">(?:(?!<\/tr>)[\s\S])*data-source="automatic"/);
+    expect(before.body).not.toMatch(/<tr data-criterion="signature">(?:(?!<\/tr>)[\s\S])*data-source="rater"/);
 
     const res = await submit('bruno', disputed, 'ratings/mine', { 'grade.signature': '0', 'gradeComment.signature': 'aucune signature' });
     expect(res.statusCode, res.body).toBe(303);
     const after = ratingsSection((await page('bruno', `/replies/${disputed}`)).body);
     expect(after).toContain('data-count="2" data-hidden="0"');
+    expect((await page('bruno', `/replies/${disputed}`)).body).not.toContain('data-ratings-withheld');
     expect(after).toContain('data-rater="alice"');
     expect(after).toContain('signé Sophie Martin');
     expect(after).toContain('aucune signature');

@@ -57,6 +57,18 @@ describe('double rating', () => {
 
     // Bruno has not rated: he learns that someone did, not what
     expect((await call('GET', `/v1/replies/${reply}/ratings`, keys.bruno)).body).toEqual({ replyId: reply, count: 1, hidden: 1, ratings: [] });
+    // nor through the reply's score grid: his grid leaves Alice's grade out and says so
+    const scoreFor = async (key?: string) => (await call('GET', `/v1/replies/${reply}`, key)).body.score;
+    const blind = await scoreFor(keys.bruno);
+    const blindSignature = blind.criteria.find((c: { id: string }) => c.id === 'signature');
+    expect(blind.ratingsWithheld).toBe(1);
+    expect(blindSignature).toMatchObject({ source: 'automatic' });
+    expect(blindSignature.value).toBe(blindSignature.automatic);
+    for (const key of [keys.alice, keys.reader, undefined]) {
+      const whole = await scoreFor(key);
+      expect(whole.ratingsWithheld).toBe(0);
+      expect(whole.criteria.find((c: { id: string }) => c.id === 'signature')).toMatchObject({ source: 'rater', value: 20 });
+    }
     const own = (await call('GET', `/v1/replies/${reply}/ratings`, keys.alice)).body;
     expect(own).toMatchObject({ count: 1, hidden: 0, ratings: [{ rater: 'alice', mine: true }] });
 

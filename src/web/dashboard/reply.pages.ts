@@ -24,7 +24,7 @@ import { findLatestAnalysis, findReply } from '../../db/reply-views.repo.ts';
 import { evaluateReply, type CriterionOverrides } from '../../flow/evaluate-reply.ts';
 import { rateReply, refusedArbitrations } from '../../flow/rate-reply.ts';
 import { ownRating, replyRatings } from '../../flow/rating-views.ts';
-import { scoreOfReply } from '../../flow/score-reply.ts';
+import { scoreOfReply, type ScoreViewer, type ViewedScore } from '../../flow/score-reply.ts';
 import { hasRole } from '../../flow/identify-key.ts';
 import { documentHtml, html, trustedHtml, type Html } from '../html.ts';
 import { pickLang, t as reportStrings } from '../i18n.ts';
@@ -45,11 +45,11 @@ type FormBody = Record<string, string | string[] | undefined>;
 export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { deps }) => {
   const { pool } = deps;
 
-  async function load(id: string) {
+  async function load(id: string, viewer: ScoreViewer | null = null) {
     if (!UUID.test(id)) throw new WebError(404);
     const reply = await findReply(pool, id);
     if (!reply) throw new WebError(404);
-    const [message, analysis, score, probe] = await Promise.all([findMessage(pool, id), findLatestAnalysis(pool, id), scoreOfReply(pool, id), findProbe(pool, reply.probeId)]);
+    const [message, analysis, score, probe] = await Promise.all([findMessage(pool, id), findLatestAnalysis(pool, id), scoreOfReply(pool, id, viewer), findProbe(pool, reply.probeId)]);
     const campaign = probe ? await findCampaign(pool, probe.campaignId) : null;
     return { reply, message: message!, analysis, score, probe, campaign };
   }
@@ -60,8 +60,8 @@ export const replyPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app, { 
     id: string,
     notice: { saved?: boolean; rated?: boolean; errors?: string[]; form?: FormBody; ratingForm?: FormBody } = {},
   ) {
-    const data = await load(id);
     const viewer = request.viewer;
+    const data = await load(id, viewer ?? null);
     const [ratings, mine] = await Promise.all([replyRatings(pool, id, viewer), viewer?.keyId ? ownRating(pool, id, viewer.keyId) : undefined]);
     const canRate = ctxCanRate(viewer);
     const ctx = pageContext(request, reply, deps.context, data.campaign?.timezone);
@@ -191,10 +191,10 @@ function replyText(ctx: PageContext, message: StoredMessage, analysis: ReplyAnal
   return html`<p class="muted">${analysis ? ctx.t.reply.errors(errors.length) : ctx.t.reply.noAnalysis}</p><div class="reply-text">${pieces}</div>`;
 }
 
-function scoreGrid(ctx: PageContext, score: ReplyScore): Html {
+function scoreGrid(ctx: PageContext, score: ViewedScore): Html {
   const t = ctx.t.reply;
   const value = (v: number | null) => (v === null ? ctx.t.none : ctx.fmt.number(v, 2));
-  return html`<p>${t.note}${ctx.t.colon}<strong>${figure(ctx, 'note', 'note', score.note)}</strong> / 100 ·
+  return html`${score.ratingsWithheld > 0 ? html`<p class="muted" data-ratings-withheld="${String(score.ratingsWithheld)}">${t.gridWithoutRatings(score.ratingsWithheld)}</p>` : null}<p>${t.note}${ctx.t.colon}<strong>${figure(ctx, 'note', 'note', score.note)}</strong> / 100 ·
       ${(['delay', 'relevance', 'welcome'] as const).map((part, i) => html`${i > 0 ? ' · ' : ''}${ctx.t.parts[part]} ${ctx.fmt.number(score.parts[part].value, 1)} / ${score.parts[part].max}`)}</p>
     <table data-score-grid>
       <thead><tr><th scope="col">${t.criterion}</th><th scope="col" class="num">${t.automatic}</th><th scope="col" class="num">${t.value}</th><th scope="col">${t.source}</th><th scope="col">${t.evidence}</th></tr></thead>

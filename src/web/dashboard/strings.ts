@@ -141,6 +141,10 @@ const fr = {
     raters: (n: number) => (n === 0 ? 'Personne n’a encore noté cette réponse.' : n === 1 ? '1 auditeur a noté cette réponse.' : `${n} auditeurs ont noté cette réponse.`),
     hiddenUntilRated: (n: number) => (n === 1 ? '1 notation reste cachée tant que vous n’avez pas noté vous-même.' : `${n} notations restent cachées tant que vous n’avez pas noté vous-même.`),
     hiddenFromReader: 'Les notations ne sont montrées qu’aux auditeurs qui ont noté et aux administrateurs.',
+    gridWithoutRatings: (n: number) =>
+      n === 1
+        ? 'Grille et note sans la notation déjà faite (cachée tant que vous n’avez pas noté) : valeurs automatiques et arbitrages seulement.'
+        : `Grille et note sans les ${n} notations déjà faites (cachées tant que vous n’avez pas noté) : valeurs automatiques et arbitrages seulement.`,
     you: 'vous',
     myRating: 'Ma notation',
     myRatingHelp: 'Notez sans voir les autres notations. Une valeur vidée retire votre note de ce critère ; le commentaire est facultatif.',
@@ -358,6 +362,10 @@ const en: Strings = {
     raters: (n) => (n === 0 ? 'Nobody rated this reply yet.' : n === 1 ? '1 auditor rated this reply.' : `${n} auditors rated this reply.`),
     hiddenUntilRated: (n) => (n === 1 ? '1 rating stays hidden until you rate the reply yourself.' : `${n} ratings stay hidden until you rate the reply yourself.`),
     hiddenFromReader: 'Ratings are shown only to auditors who rated and to admins.',
+    gridWithoutRatings: (n) =>
+      n === 1
+        ? 'Grid and note without the rating already made (hidden until you rate): automatic values and arbitrations only.'
+        : `Grid and note without the ${n} ratings already made (hidden until you rate): automatic values and arbitrations only.`,
     you: 'you',
     myRating: 'My rating',
     myRatingHelp: "Rate without seeing the others' ratings. Emptying a value removes your grade of that criterion; the comment is optional.",
