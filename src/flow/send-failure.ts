@@ -3,6 +3,7 @@
  * the mailbox rather than the message at fault? The error's origin decides (a reply of the
  * SMTP server, our own settings), never a status code read back out of an error text.
  */
+import { OAuth2TokenError } from '../http/oauth2-token.ts';
 import { NoSentFolderError } from '../mail/sent-folder.ts';
 import { SmtpSendError } from '../mail/smtp.ts';
 
@@ -58,8 +59,12 @@ export interface SendFailure {
 export function judgeSendFailure(err: unknown): SendFailure {
   const error = err instanceof Error ? err : new Error(String(err));
   // a mailbox without a Sent folder can leave no evidence, so it sends nothing until it has one
+  // so does an OAuth2 grant the provider refuses (revoked, expired, wrong client): someone must sign in again
   const mailboxFault =
-    err instanceof MailboxFaultError || (err instanceof SmtpSendError && err.mailboxFault) || (err instanceof NoEvidenceError && err.cause instanceof NoSentFolderError);
+    err instanceof MailboxFaultError ||
+    (err instanceof SmtpSendError && err.mailboxFault) ||
+    (err instanceof NoEvidenceError && err.cause instanceof NoSentFolderError) ||
+    (err instanceof OAuth2TokenError && err.permanent);
   const held = err instanceof HeldSendError;
   const permanent = held || (!mailboxFault && ((err instanceof SmtpSendError && err.permanent) || err instanceof PermanentSendError));
   // the plain words hide the network detail: the cause (nodemailer's error, for the logs) still has it
@@ -71,7 +76,8 @@ export function judgeSendFailure(err: unknown): SendFailure {
     response: err instanceof SmtpSendError ? err.response : null,
     permanent,
     mailboxFault,
-    refused: mailboxFault || err instanceof NoEvidenceError || neverConnected || (err instanceof SmtpSendError && err.responseCode !== null),
+    // no access token, no SMTP conversation: an OAuth2 failure never leaves a message that may have gone out
+    refused: mailboxFault || err instanceof NoEvidenceError || err instanceof OAuth2TokenError || neverConnected || (err instanceof SmtpSendError && err.responseCode !== null),
     held,
   };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SmtpSendError, classifySmtpError } from '../../src/mail/smtp.ts';
 import { createLogger } from '../../src/logger.ts';
 import { HeldSendError, MailboxFaultError, PermanentSendError, judgeSendFailure } from '../../src/flow/send-failure.ts';
+import { OAuth2TokenError } from '../../src/http/oauth2-token.ts';
 import { judgeFailure } from '../../src/queue/send-job.ts';
 import { sendOnce, type MailTransport } from '../../src/flow/deliver-once.ts';
 
@@ -98,6 +99,12 @@ describe('judgeSendFailure', () => {
   it('leaves an unknown error temporary, and a missing SMTP setting to the mailbox', () => {
     expect(judgeSendFailure('odd')).toMatchObject({ permanent: false, refused: false, mailboxFault: false, reason: 'odd' });
     expect(judgeSendFailure(new MailboxFaultError('no SMTP settings'))).toMatchObject({ permanent: false, refused: true, mailboxFault: true });
+  });
+  it('takes a refused OAuth2 grant for a fault of the mailbox, and no token at all for a message surely not sent', () => {
+    // revoked or expired refresh token: the mailbox shows it failing, its messages wait for a new sign-in
+    expect(judgeSendFailure(new OAuth2TokenError('the token endpoint refused the grant: invalid_grant', true))).toMatchObject({ mailboxFault: true, permanent: false, refused: true });
+    // token endpoint unreachable (after a refused login, with the claim made): retried, never held as "may have gone out"
+    expect(judgeSendFailure(new OAuth2TokenError('the token endpoint did not answer', false))).toMatchObject({ mailboxFault: false, permanent: false, refused: true, held: false });
   });
 });
 
