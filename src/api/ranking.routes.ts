@@ -10,7 +10,8 @@ import { computeRanking, type CampaignRanking, type RankedBrand } from '../db/ra
 import { Format, jsonOrCsv, sendNegotiated, toCsv, type CsvColumn } from './csv.ts';
 import { found } from './problem.ts';
 import { IdParams, Nullable, Timestamp, Uuid, commonErrors } from './schemas.ts';
-import { intervalColumns, joinWarnings, PanelSufficient, presentMetrics, Warnings } from './present-metrics.ts';
+import { intervalColumns, joinWarnings, PanelSufficient, Warnings } from './stats-schema.ts';
+import { presentMetrics } from '../flow/present-metrics.ts';
 import type { Pool } from '../db/pool.ts';
 
 const Note = (description: string) => Nullable(Type.Number({ minimum: 0, maximum: 100, description: `${description}, out of 100 (two decimals)` }));

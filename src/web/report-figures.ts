@@ -2,7 +2,7 @@
  * The report's figures, shown as the API shows them: the same statistics rows, rounded by the
  * same `presentMetrics` as `/v1/stats`, then formatted for people by `format.ts`.
  */
-import { presentMetrics } from '../api/present-metrics.ts';
+import { presentMetrics } from '../flow/present-metrics.ts';
 import type { StatsMetrics } from '../db/stats.repo.ts';
 import type { Formatter } from './format.ts';
 import { html, type Html } from './html.ts';

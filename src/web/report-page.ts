@@ -9,7 +9,7 @@
 import { ANALYSER_VERSION } from '../audit/analyse.ts';
 import { DELAY_POINTS, WELCOME_WEIGHTS, type CriterionId } from '../audit/score.ts';
 import type { CampaignReportData } from '../flow/campaign-report.ts';
-import { presentMetrics } from '../api/present-metrics.ts';
+import { presentMetrics } from '../flow/present-metrics.ts';
 import { delayHistogramSvg, responseRateByBrandSvg, weeklySeriesSvg } from './charts.ts';
 import { createFormatter, type Formatter } from './format.ts';
 import { documentHtml, html, type Html } from './html.ts';
