@@ -133,4 +133,19 @@ export const QUOTE_HEADERS: Readonly<Record<string, QuoteHeaderLanguage>> = {
     fields: ['надіслано', 'дата', 'кому', 'копія', 'тема'],
     separators: ['вихідне повідомлення', 'переслане повідомлення'],
   },
+  // Chinese and Japanese clients end the attribution with a full-width colon ("写道：")
+  zh: {
+    verbs: ['写道', '寫道'],
+    starts: ['在'],
+    from: ['发件人', '寄件者'],
+    fields: ['发送时间', '日期', '收件人', '抄送', '主题'],
+    separators: ['原始邮件', '原始郵件'],
+  },
+  ja: {
+    verbs: ['が書きました', 'のメッセージ', 'のメール'],
+    starts: [],
+    from: ['差出人', '送信者'],
+    fields: ['送信日時', '日付', '宛先', '件名'],
+    separators: ['元のメッセージ', '転送メッセージ'],
+  },
 };

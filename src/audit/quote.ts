@@ -139,7 +139,7 @@ function isHardBoundary(lines: string[], nextContent: number[], i: number): bool
   return isHeaderBlock(lines, i);
 }
 
-const headerKey = (names: string): RegExp => new RegExp(`^\\*?(?:${names})(?:\\s*\\*)?\\s*:`, 'iu');
+const headerKey = (names: string): RegExp => new RegExp(`^\\*?(?:${names})(?:\\s*\\*)?\\s*[:：]`, 'iu');
 const FROM_KEY = headerKey(alternation((l) => l.from));
 const HEADER_KEY = headerKey(alternation((l) => [...l.from, ...l.fields]));
 
@@ -150,7 +150,7 @@ function isHeaderBlock(lines: string[], i: number): boolean {
   return keys.length >= 3 && keys.some((line) => FROM_KEY.test(line));
 }
 
-const ATTRIBUTION_VERB = new RegExp(`(?:^|[\\s,)>"])(?:${alternation((l) => l.verbs)})\\s*:$`, 'iu');
+const ATTRIBUTION_VERB = new RegExp(`(?:^|[\\s,)>"])(?:${alternation((l) => l.verbs)})\\s*[:：]$`, 'iu');
 /**
  * How a wrapped attribution's first line begins: a word of the table ("On", "Am", "Op"), a
  * date, a short weekday ("tir. 18.", "pe 20.", "ср, 30"), or a name and address already
@@ -161,7 +161,7 @@ const ATTRIBUTION_START = new RegExp(
   'iu',
 );
 /** A verbless attribution: a time, then the sender's address in angle brackets just before the colon. */
-const VERBLESS_ATTRIBUTION = /\b\d{1,2}:\d{2}\b.*<[^<>\s]+@[^<>\s]+>\s*:$/u;
+const VERBLESS_ATTRIBUTION = /\b\d{1,2}:\d{2}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]$/u;
 const MAX_ATTRIBUTION_LINES = 3;
 const MAX_ATTRIBUTION_LENGTH = 300;
 
@@ -177,7 +177,7 @@ function attributionSpan(lines: string[], nextContent: number[], i: number): num
     const line = (lines[i + span - 1] ?? '').trim();
     if (line === '' || (span === 2 && !ATTRIBUTION_START.test(part[0] ?? ''))) return 0;
     part.push(line);
-    if (!line.endsWith(':')) continue;
+    if (!/[:：]$/.test(line)) continue;
     const joined = part.join(' ');
     if (joined.length > MAX_ATTRIBUTION_LENGTH) return 0;
     const introducesQuote = /^\s*>/.test(lines[nextContent[i + span - 1] ?? lines.length] ?? '');

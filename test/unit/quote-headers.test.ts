@@ -53,9 +53,15 @@ describe('splitReply: quote headers in other languages', () => {
     expect(splitReply(russian).replyText).toBe('Спасибо.');
   });
 
+  it('cuts Chinese and Japanese attributions ending in a full-width colon', () => {
+    expect(splitReply(lines('谢谢。', '', '在 2016年12月12日，下午8:45，王伟 <wang@example.com> 写道：', '', '你好')).replyText).toBe('谢谢。');
+    expect(splitReply(lines('ありがとう。', '', '2016年12月12日(月) 20:45 山田太郎 <yamada@example.com>:', '', 'こんにちは')).replyText).toBe('ありがとう。');
+  });
+
   it('takes localized mobile footers for the signature ("Sendt fra min iPad", "Gesendet von Outlook")', () => {
     expect(splitReply(lines('Takk!', '', 'Sendt fra min iPad')).signature).toBe('Sendt fra min iPad');
     expect(splitReply(lines('Danke!', '', 'Gesendet von Outlook für Android')).signature).toBe('Gesendet von Outlook für Android');
     expect(splitReply(lines('Dank je!', '', 'Verzonden vanaf mijn iPhone')).replyText).toBe('Dank je!');
+    expect(splitReply(lines('Danke!', '', 'Outlook für iOS beziehen <https://aka.ms/o0ukef>')).replyText).toBe('Danke!');
   });
 });
