@@ -98,7 +98,7 @@ export function kindsFixturesDir(): string {
  * Real messages of those kinds, copied from the public test suites of mail libraries under
  * permissive licences (`test/fixtures/eml/real`: sources, commits and licences in its
  * SOURCES.md): replies quoting in German, Dutch, Italian, Spanish, Portuguese, Polish,
- * Swedish, Norwegian, Danish, Finnish, Russian, Ukrainian and Chinese (and French and
+ * Swedish, Norwegian, Danish, Finnish, Russian, Ukrainian, Vietnamese and Chinese (and French and
  * English), HTML-only replies. It holds no challenge-response nor helpdesk notice: none was
  * found under a permissive licence, so those kinds stay on the hand-written folder.
  */
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   );
   const real = await measureFixtures(
     realFixturesDir(),
-    'real fixtures from mail libraries\' test suites (quote headers in 13 languages besides French and English, HTML-only replies)',
+    'real fixtures from mail libraries\' test suites (quote headers in 14 languages besides French and English, HTML-only replies)',
   );
   console.log(JSON.stringify({ report: 'corpus', corpus: dir, ...figures, kindsFixtures: kinds, realFixtures: real }));
 }

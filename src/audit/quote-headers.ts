@@ -133,6 +133,13 @@ export const QUOTE_HEADERS: Readonly<Record<string, QuoteHeaderLanguage>> = {
     fields: ['надіслано', 'дата', 'кому', 'копія', 'тема'],
     separators: ['вихідне повідомлення', 'переслане повідомлення'],
   },
+  vi: {
+    verbs: ['[đd][ãa] vi[ếe]t'],
+    starts: ['v[àa]o'],
+    from: ['t[ừu]'],
+    fields: ['[đd][ãa] g[ửu]i', 'ng[àa]y', '[đd][ếe]n', 'ch[ủu] [đd][ềe]'],
+    separators: ['th[ưu] g[ốo]c'],
+  },
   // Chinese and Japanese clients end the attribution with a full-width colon ("写道：")
   zh: {
     verbs: ['写道', '寫道'],

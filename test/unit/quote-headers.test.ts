@@ -53,6 +53,10 @@ describe('splitReply: quote headers in other languages', () => {
     expect(splitReply(russian).replyText).toBe('Спасибо.');
   });
 
+  it('cuts the Vietnamese "Vào …, X <x@y> đã viết:" followed by unquoted text', () => {
+    expect(splitReply(lines('Cảm ơn.', '', 'Vào 14:24 8 tháng 6, 2017, Hùng Nguyễn <hung@example.com> đã viết:', '', 'Xin chào')).replyText).toBe('Cảm ơn.');
+  });
+
   it('cuts Chinese and Japanese attributions ending in a full-width colon', () => {
     expect(splitReply(lines('谢谢。', '', '在 2016年12月12日，下午8:45，王伟 <wang@example.com> 写道：', '', '你好')).replyText).toBe('谢谢。');
     expect(splitReply(lines('ありがとう。', '', '2016年12月12日(月) 20:45 山田太郎 <yamada@example.com>:', '', 'こんにちは')).replyText).toBe('ありがとう。');

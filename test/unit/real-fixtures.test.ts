@@ -2,7 +2,7 @@
  * Real messages copied from the test suites of mail libraries (test/fixtures/eml/real, see
  * its SOURCES.md): replies quoting in a dozen languages and HTML-only replies. The floors are
  * the figures reached, so a regression fails (before the per-language quote headers of
- * src/audit/quote-headers.ts: quote cut 0.823 on these 62 files, language 0.913 on 46).
+ * src/audit/quote-headers.ts: quote cut 0.795 on these 73 files, language 0.898 on 49).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { measureCorpus, realFixturesDir } from '../../scripts/corpus-report.ts';
 describe('real fixtures from mail libraries\' test suites', () => {
   it('classifies every reply as an answer and cuts every quote header off (classification 1, quote cut 1)', async () => {
     const { rows, figures } = await measureCorpus(realFixturesDir());
-    expect(figures.files).toBeGreaterThanOrEqual(62);
+    expect(figures.files).toBeGreaterThanOrEqual(73);
     expect(figures.thrown).toBe(0);
     expect(rows.filter((row) => !row.kindOk).map((row) => `${row.file}: ${row.kind}`)).toEqual([]);
     expect(rows.filter((row) => row.quoteCutOk === false).map((row) => `${row.file}: ${row.replyText.slice(0, 80)}`)).toEqual([]);
