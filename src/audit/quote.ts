@@ -153,11 +153,13 @@ function isHeaderBlock(lines: string[], i: number): boolean {
 const ATTRIBUTION_VERB = new RegExp(`(?:^|[\\s,)>"])(?:${alternation((l) => l.verbs)})\\s*[:：]$`, 'iu');
 /**
  * How a wrapped attribution's first line begins: a word of the table ("On", "Am", "Op"), a
- * date, a short weekday ("tir. 18.", "pe 20.", "ср, 30"), or a name and address already
- * followed by the verb (Gmail's "X <x@y> schrieb am Fr., 28.").
+ * date, a short weekday and a day before a year ("tir. 18. apr. 2017", "pe 20. lokakuuta
+ * 2017", "ср, 30 апр. 2025"), or a name and address already followed by the verb (Gmail's
+ * "X <x@y> schrieb am Fr., 28."). A text line written right above an attribution matches
+ * none of these, so it is not taken into it.
  */
 const ATTRIBUTION_START = new RegExp(
-  `^(?:(?:${alternation((l) => l.starts)})\\b|\\d|\\p{L}{2,4}\\.?,?\\s+\\d{1,2}[.,]?\\s|[^.!?]{0,80}<[^<>\\s]+@[^<>\\s]+>\\s*(?:${alternation((l) => l.verbs)}))`,
+  `^(?:(?:${alternation((l) => l.starts)})\\b|\\d|\\p{L}{2,4}\\.?,?\\s+\\d{1,2}[.,]?\\s(?=.*\\b(?:19|20)\\d{2}\\b)|[^.!?]{0,80}<[^<>\\s]+@[^<>\\s]+>\\s*(?:${alternation((l) => l.verbs)}))`,
   'iu',
 );
 /** A verbless attribution: a time, then the sender's address in angle brackets just before the colon. */

@@ -21,6 +21,11 @@ describe('splitReply: quote headers in other languages', () => {
     expect(split.replyText).toBe('Danke, das hilft.');
   });
 
+  it('keeps a short text line with a number ("Room 12 is free") when an attribution follows it directly', () => {
+    const split = splitReply(lines('Room 12 is free.', 'On Mon, Jan 1, 2024 at 10:00 AM Marie Dupont <', 'marie@boite.example> wrote:', '> Which room?'));
+    expect(split.replyText).toBe('Room 12 is free.');
+  });
+
   it('cuts the Norwegian "Den 15. jun. 2016 kl. 20.42 skrev X <x@y>:" and the wrapped "tir. 18. apr. 2017 kl. 13:09 skrev X <x@y\\n>:"', () => {
     expect(splitReply(lines('Takk!', '', 'Den 15. jun. 2016 kl. 20.42 skrev Kari Nordmann <kari@eksempel.example>:', '', 'Hei')).replyText).toBe('Takk!');
     expect(splitReply(lines('Takk!', '', 'tir. 18. apr. 2017 kl. 13:09 skrev Kari Nordmann <kari@eksempel.example', '>:', '', '> Hei')).replyText).toBe('Takk!');
