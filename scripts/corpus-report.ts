@@ -6,6 +6,9 @@
  *
  * The folder is the argument, else `SONDE_CORPUS_DIR`, else `../shared/corpus` beside the
  * repository. Prints one row per file, the figures, and as its last line one JSON object.
+ * The project's own labelled folders are measured beside it, every time: the hand-written
+ * `test/fixtures/eml/kinds` and the real `test/fixtures/eml/real` (their failures, then one
+ * line of figures each; `kindsFixtures` and `realFixtures` in the JSON object).
  * Exits 2 when the folder is absent. `test/unit/corpus.test.ts` runs the same measurement.
  *
  * How labels are scored:
@@ -16,7 +19,10 @@
  *   rightly an `answer` and a no-reply notification an `acknowledgement`; calling it a bounce
  *   would wrongly mark a probe undelivered. The strict figure leaves `other` out.
  * - Quote cutting passes when `replyText`, whitespace collapsed and case ignored, starts with
- *   `reply_text_starts` (files that have one).
+ *   `reply_text_starts` (files that have one) and, when the label gives a `quote_header` (the
+ *   first words of the line that introduces the quoted history: "Am … schrieb", "Von: …",
+ *   "-----Ursprüngliche Nachricht-----"), neither `replyText` nor the signature holds it: the
+ *   history was cut off, not left in the reply.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +39,8 @@ export interface CorpusLabel {
   kind: 'human_reply' | 'auto_reply' | 'bounce' | 'notice' | 'other';
   lang: string | null;
   reply_text_starts: string | null;
+  /** Optional: the first words of the quote header, which must not be left in the reply or its signature. */
+  quote_header?: string | null;
   has_inline_image: boolean;
 }
 
@@ -86,6 +94,18 @@ export function kindsFixturesDir(): string {
   return fileURLToPath(new URL('../test/fixtures/eml/kinds', import.meta.url));
 }
 
+/**
+ * Real messages of those kinds, copied from the public test suites of mail libraries under
+ * permissive licences (`test/fixtures/eml/real`: sources, commits and licences in its
+ * SOURCES.md): replies quoting in German, Dutch, Italian, Spanish, Portuguese, Polish,
+ * Swedish, Norwegian, Danish, Finnish, Russian, Ukrainian, Vietnamese and Chinese (and French and
+ * English), HTML-only replies. It holds no challenge-response nor helpdesk notice: none was
+ * found under a permissive licence, so those kinds stay on the hand-written folder.
+ */
+export function realFixturesDir(): string {
+  return fileURLToPath(new URL('../test/fixtures/eml/real', import.meta.url));
+}
+
 export function defaultCorpusDir(): string {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url));
   return process.env['SONDE_CORPUS_DIR'] ?? path.resolve(repoRoot, '../shared/corpus');
@@ -131,7 +151,7 @@ async function measureFile(dir: string, label: CorpusLabel): Promise<CorpusRow> 
       kind,
       kindOk: EXPECTED[label.kind](kind),
       signals,
-      quoteCutOk: label.reply_text_starts === null ? null : startsWithLoosely(replyText, label.reply_text_starts),
+      quoteCutOk: label.reply_text_starts === null ? null : quoteCutPasses(label, replyText, signature),
       replyText,
       signature,
       language,
@@ -145,9 +165,14 @@ async function measureFile(dir: string, label: CorpusLabel): Promise<CorpusRow> 
   }
 }
 
-function startsWithLoosely(text: string, prefix: string): boolean {
-  const loose = (value: string): string => value.replace(/\s+/g, ' ').trim().toLowerCase();
-  return loose(text).startsWith(loose(prefix));
+function quoteCutPasses(label: CorpusLabel, replyText: string, signature: string | null): boolean {
+  if (!loose(replyText).startsWith(loose(label.reply_text_starts ?? ''))) return false;
+  const header = label.quote_header;
+  return header == null || !loose(`${replyText}\n${signature ?? ''}`).includes(loose(header));
+}
+
+function loose(value: string): string {
+  return value.replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
 function wordCount(text: string): number {
@@ -210,13 +235,30 @@ async function main(): Promise<void> {
   console.log(`classification: ${figures.classificationAccuracy} (strict, without "other": ${figures.strictClassificationAccuracy} on ${figures.strictClassificationFiles})`);
   console.log(`quote cut: ${figures.quoteCutAccuracy} on ${figures.quoteCutFiles} files with reply_text_starts`);
   console.log(`language: ${figures.languageAccuracy} on ${figures.languageFiles} files; inline image: ${figures.inlineImageAccuracy}`);
-  const kinds = await measureCorpus(kindsFixturesDir());
-  for (const row of kinds.rows.filter((candidate) => !candidate.kindOk || candidate.quoteCutOk === false)) console.log(`fixtures: ${formatRow(row)}`);
-  console.log(
-    `fixtures of other kinds (${kinds.figures.files} files: challenge-response, helpdesk tickets, quote headers in de/es/it/nl/pt, HTML-only): ` +
-      `classification ${kinds.figures.classificationAccuracy}, quote cut ${kinds.figures.quoteCutAccuracy} on ${kinds.figures.quoteCutFiles}`,
+  const kinds = await measureFixtures(
+    kindsFixturesDir(),
+    'hand-written fixtures of other kinds (challenge-response, helpdesk tickets, quote headers in de/es/it/nl/pt, HTML-only)',
   );
-  console.log(JSON.stringify({ report: 'corpus', corpus: dir, ...figures, kindsFixtures: kinds.figures }));
+  const real = await measureFixtures(
+    realFixturesDir(),
+    'real fixtures from mail libraries\' test suites (quote headers in 14 languages besides French and English, HTML-only replies)',
+  );
+  console.log(JSON.stringify({ report: 'corpus', corpus: dir, ...figures, kindsFixtures: kinds, realFixtures: real }));
+}
+
+/** The project's own labelled folders, measured beside the corpus: their failures and figures. */
+async function measureFixtures(dir: string, title: string): Promise<CorpusFigures> {
+  const { rows, figures } = await measureCorpus(dir);
+  const name = path.basename(dir);
+  for (const row of rows.filter((candidate) => !candidate.kindOk || candidate.quoteCutOk === false)) {
+    console.log(`${name}: ${formatRow(row)}`);
+    if (row.quoteCutOk === false) console.log(`${name}:   replyText ${JSON.stringify(row.replyText.slice(0, 160))}, signature ${JSON.stringify(row.signature?.slice(0, 80) ?? null)}`);
+  }
+  console.log(
+    `${title} (${figures.files} files): classification ${figures.classificationAccuracy}, ` +
+      `quote cut ${figures.quoteCutAccuracy} on ${figures.quoteCutFiles}, language ${figures.languageAccuracy} on ${figures.languageFiles}`,
+  );
+  return figures;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -1,4 +1,6 @@
 import { cutSignature } from './signature.ts';
+import { QUOTE_HEADERS } from './quote-headers.ts';
+import type { QuoteHeaderLanguage } from './quote-headers.ts';
 
 export interface ReplySplit {
   /** The new text; ends with the closing formula when there is one. Trimmed. */
@@ -114,11 +116,16 @@ function isInterleaved(marks: Mark[], firstQuote: number, region: number): boole
   return marks.some((mark, i) => i > firstText && i < region && (mark === 'quoted' || mark === 'attribution'));
 }
 
-/** Forward and original-message separators, in the languages of the clients our brands use (tested on trimmed lines). */
-const SEPARATOR =
-  /^(?:-{2,}|_{2,}|={2,})\s*(?:original message|message d'origine|message original|messaggio originale|mensaje original|mensagem original|urspr[üu]ngliche nachricht|oorspronkelijk bericht|p[ůu]vodn[íi] zpr[áa]va|forwarded message|message transf[ée]r[ée]|message r[ée]exp[ée]di[ée]|weitergeleitete nachricht|mensaje reenviado|messaggio inoltrato|p[řr]eposlan[áa] zpr[áa]va)\s*(?:-{2,}|_{2,}|={2,})$/i;
-const FORWARD_INTRO =
-  /^(?:begin forwarded message|d[ée]but du message (?:r[ée]exp[ée]di[ée]|transf[ée]r[ée])|anfang der weitergeleiteten nachricht)\s*:$/i;
+const LANGUAGES = Object.values(QUOTE_HEADERS);
+const alternation = (pick: (language: QuoteHeaderLanguage) => string[]): string =>
+  [...new Set(LANGUAGES.flatMap(pick))].join('|');
+
+/** Forward and original-message separators, in every language of the table (tested on trimmed lines). */
+const SEPARATOR = new RegExp(
+  `^(?:-{2,}|_{2,}|={2,})\\s*(?:${alternation((l) => l.separators)})\\s*(?:-{2,}|_{2,}|={2,})$`,
+  'iu',
+);
+const FORWARD_INTRO = new RegExp(`^(?:${alternation((l) => l.forwardIntros ?? [])})\\s*:$`, 'iu');
 /** Outlook's reply separator (`____…` in text, a rule in HTML), when a header block follows. */
 const RULE = /^(?:_{10,}|-{10,}|—{5,})$/;
 
@@ -132,28 +139,39 @@ function isHardBoundary(lines: string[], nextContent: number[], i: number): bool
   return isHeaderBlock(lines, i);
 }
 
-const FROM_KEY = /^\*?(?:from|de|von|da|van|od|от)(?:\s*\*)?\s*:/i;
-const HEADER_KEY =
-  /^\*?(?:from|de|von|da|van|od|от|sent|date|to|cc|subject|envoy[ée]|[àa]|objet|gesendet|datum|an|betreff|enviado|fecha|para|asunto|inviato|oggetto|verzonden|aan|onderwerp|odesl[áa]no|komu|p[řr]edm[ěe]t)(?:\s*\*)?\s*:/i;
+const headerKey = (names: string): RegExp => new RegExp(`^\\*?(?:${names})(?:\\s*\\*)?\\s*[:：]`, 'iu');
+const FROM_KEY = headerKey(alternation((l) => l.from));
+const HEADER_KEY = headerKey(alternation((l) => [...l.from, ...l.fields]));
 
-/** A quoted message's header block: at least three header lines among six, one of them "From:"/"De :". */
+/** A quoted message's header block: at least three header lines among six, one of them "From:"/"Von:". */
 function isHeaderBlock(lines: string[], i: number): boolean {
   if (!HEADER_KEY.test((lines[i] ?? '').trim())) return false;
   const keys = lines.slice(i, i + 6).map((line) => line.trim()).filter((line) => HEADER_KEY.test(line));
   return keys.length >= 3 && keys.some((line) => FROM_KEY.test(line));
 }
 
-const ATTRIBUTION_VERB =
-  /(?:wrote|writes|a\s+écrit|schrieb|escribió|ha\s+scritto|schreef|skrev|escreveu|napsal[a]?|написал[а]?|napisał[a]?|kirjoitti)\s*:$/i;
-/** How a wrapped attribution's first line begins: "On", "Le", "Am", a date, Yahoo's "--- On". */
-const ATTRIBUTION_START = /^(?:-+ ?)?(?:on|le|am|el|il|op|em|den|dne|w dniu|\d)/i;
+const ATTRIBUTION_VERB = new RegExp(`(?:^|[\\s,)>"])(?:${alternation((l) => l.verbs)})\\s*[:：]$`, 'iu');
+/**
+ * How a wrapped attribution's first line begins: a word of the table ("On", "Am", "Op"), a
+ * date, a short weekday and a day before a year ("tir. 18. apr. 2017", "pe 20. lokakuuta
+ * 2017", "ср, 30 апр. 2025"), or a name and address already followed by the verb (Gmail's
+ * "X <x@y> schrieb am Fr., 28."). A text line written right above an attribution matches
+ * none of these, so it is not taken into it.
+ */
+const ATTRIBUTION_START = new RegExp(
+  `^(?:(?:${alternation((l) => l.starts)})\\b|\\d|\\p{L}{2,4}\\.?,?\\s+\\d{1,2}[.,]?\\s(?=.*\\b(?:19|20)\\d{2}\\b)|[^.!?]{0,80}<[^<>\\s]+@[^<>\\s]+>\\s*(?:${alternation((l) => l.verbs)}))`,
+  'iu',
+);
+/** A verbless attribution: a time, then the sender's address in angle brackets just before the colon. */
+const VERBLESS_ATTRIBUTION = /\b\d{1,2}:\d{2}\b.*<[^<>\s]+@[^<>\s]+>\s*[:：]$/u;
 const MAX_ATTRIBUTION_LINES = 3;
 const MAX_ATTRIBUTION_LENGTH = 300;
 
 /**
- * How many lines, from `i`, form an attribution ("On Mon, … X <x@y> wrote:", "Le … a écrit :",
+ * How many lines, from `i`, form an attribution ("On Mon, … X <x@y> wrote:", "Am … schrieb …:",
  * wrapped over up to three lines); 0 when none. Without a known verb, a line ending in ":"
- * that holds a date and an address and introduces `>` lines counts as one too.
+ * that holds a date and an address and introduces `>` lines counts as one too, and so does a
+ * line ending in "<address>:" after a time (Gmail's Russian "ср, 30 апр. 2025 г. в 15:19, X <x@y>:").
  */
 function attributionSpan(lines: string[], nextContent: number[], i: number): number {
   const part: string[] = [];
@@ -161,12 +179,13 @@ function attributionSpan(lines: string[], nextContent: number[], i: number): num
     const line = (lines[i + span - 1] ?? '').trim();
     if (line === '' || (span === 2 && !ATTRIBUTION_START.test(part[0] ?? ''))) return 0;
     part.push(line);
-    if (!line.endsWith(':')) continue;
+    if (!/[:：]$/.test(line)) continue;
     const joined = part.join(' ');
     if (joined.length > MAX_ATTRIBUTION_LENGTH) return 0;
     const introducesQuote = /^\s*>/.test(lines[nextContent[i + span - 1] ?? lines.length] ?? '');
     if (ATTRIBUTION_VERB.test(joined) && (/[\d@]/.test(joined) || introducesQuote)) return span;
     if (introducesQuote && /\d/.test(joined) && /@|\d:\d\d/.test(joined)) return span;
+    if (VERBLESS_ATTRIBUTION.test(joined)) return span;
   }
   return 0;
 }

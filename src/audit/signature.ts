@@ -59,7 +59,7 @@ const MAX_SIGNATURE_LINES = 20;
 const MAX_NAME_LINE = 60;
 
 const MOBILE_FOOTER =
-  /^\s*(?:sent from my \S+|sent from (?:outlook|yahoo mail|mail for windows|samsung|my mobile)|sent with sparrow|sent via \S+ mobile|get outlook for (?:ios|android)|envoy[ée] (?:de|depuis) mon \S+|envoy[ée] depuis (?:outlook|yahoo mail|l'application|courrier pour windows)|obtenir outlook pour (?:ios|android)|t[ée]l[ée]charg(?:ez|er) outlook pour (?:ios|android)|von meinem \S+ gesendet|enviado desde mi \S+|inviato da(?:l mio)? \S+)/i;
+  /^\s*(?:sent from my \S+|sent from (?:outlook|yahoo mail|mail for windows|samsung|my mobile)|sent with sparrow|sent via \S+ mobile|get outlook for (?:ios|android)|outlook f[üu]r (?:ios|android) (?:beziehen|herunterladen)|envoy[ée] (?:de|depuis) mon \S+|envoy[ée] depuis (?:outlook|yahoo mail|l'application|courrier pour windows)|obtenir outlook pour (?:ios|android)|t[ée]l[ée]charg(?:ez|er) outlook pour (?:ios|android)|von meinem \S+ gesendet|gesendet von (?:meinem \S+|outlook|yahoo mail)|enviado desde mi \S+|inviato da(?:l mio)? \S+|enviado do meu \S+|verzonden (?:vanaf|met) (?:mijn \S+|outlook)|(?:sendt|skickat) fr[åa]n? min \S+|wys[łl]ane z mojego \S+|отправлено с (?:моего )?\S+)/iu;
 
 /** Closing formulas, lower-cased, accents removed, trailing punctuation dropped (see `normalise`). */
 const CLOSINGS = new Set([
