@@ -20,6 +20,8 @@ import { PROCESS_TOKENS } from '../flow/mailbox-logins.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
+  /** The send locks' connections (one per send job at once), apart from `pool`'s short work; `pool` when absent. */
+  lockPool?: Pool | undefined;
   redis: Redis;
   queues: Queues;
   secretBox: SecretBox;
