@@ -1,0 +1,48 @@
+/**
+ * What a stopping process must know, in one place: whether a stop was asked (a sync stops
+ * between batches), and the critical sections under way, which a stop always waits for
+ * however long they take: a send between the start of its SMTP conversation and the record of
+ * the server's acceptance. Cut there, a message the server took would be found `sending` with
+ * nobody to say whether it left.
+ */
+export class Shutdown {
+  private stopping = false;
+  private readonly sections = new Map<number, string>();
+  private next = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  /** True once a stop was asked: long work stops at its next safe point. */
+  get requested(): boolean {
+    return this.stopping;
+  }
+
+  request(): void {
+    this.stopping = true;
+  }
+
+  /** What runs inside a critical section now, in words. */
+  get critical(): string[] {
+    return [...this.sections.values()];
+  }
+
+  /** Runs `work` as a critical section named `what`: a stop waits for its end. */
+  async section<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const id = this.next++;
+    this.sections.set(id, what);
+    try {
+      return await work();
+    } finally {
+      this.sections.delete(id);
+      if (this.sections.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolves once no critical section runs. */
+  idle(): Promise<void> {
+    if (this.sections.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+/** The process's: the `sonde start` signal handler asks, the sends and syncs of its worker listen. */
+export const PROCESS_SHUTDOWN = new Shutdown();
