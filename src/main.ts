@@ -68,8 +68,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   let url: string | null = null;
 
   let built: BuiltProcessors | null = null;
+  let stopping = false;
   if (workerPool && workerRedis && jobQueues) {
-    built = buildProcessors({ pool: workerPool, lockPool: lockPool ?? undefined, redis: workerRedis, queues: jobQueues, secretBox, logger, config });
+    built = buildProcessors({ pool: workerPool, lockPool: lockPool ?? undefined, redis: workerRedis, queues: jobQueues, secretBox, logger, config, stopRequested: () => stopping });
     workers = startWorkers({
       connection: workerRedis,
       prefix: config.queuePrefix,
@@ -106,7 +107,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     pool,
     queues,
     async stop() {
-      PROCESS_SHUTDOWN.request();
+      stopping = true;
       // stop taking work first, everywhere at once: no new job on any queue, no scheduler
       // refresh, no new API connection; a running sync ends after its current batch
       const stopped = Promise.all([workers?.close(), scheduler?.close(), app?.close()]);

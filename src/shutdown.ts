@@ -1,24 +1,13 @@
 /**
- * What a stopping process must know, in one place: whether a stop was asked (a sync stops
- * between batches), and the critical sections under way, which a stop always waits for
- * however long they take: a send between the start of its SMTP conversation and the record of
- * the server's acceptance. Cut there, a message the server took would be found `sending` with
+ * The critical sections under way in this process, which a stop always waits for however
+ * long they take: a send between the start of its SMTP conversation and the record of the
+ * server's acceptance. Cut there, a message the server took would be found `sending` with
  * nobody to say whether it left.
  */
 export class Shutdown {
-  private stopping = false;
   private readonly sections = new Map<number, string>();
   private next = 0;
   private idleWaiters: Array<() => void> = [];
-
-  /** True once a stop was asked: long work stops at its next safe point. */
-  get requested(): boolean {
-    return this.stopping;
-  }
-
-  request(): void {
-    this.stopping = true;
-  }
 
   /** What runs inside a critical section now, in words. */
   get critical(): string[] {
@@ -44,5 +33,5 @@ export class Shutdown {
   }
 }
 
-/** The process's: the `sonde start` signal handler asks, the sends and syncs of its worker listen. */
+/** The process's: its sends enter it, the `sonde start` signal handler waits for it past the stop bound. */
 export const PROCESS_SHUTDOWN = new Shutdown();

@@ -11,7 +11,6 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nextAttemptAt } from '../audit/backoff.ts';
 import { MailboxSyncError, SyncStoppedError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
-import { PROCESS_SHUTDOWN } from '../shutdown.ts';
 import type { Logger } from '../logger.ts';
 import { acquireLock } from './mailbox-lock.ts';
 import type { PollMailboxJob } from './queues.ts';
@@ -24,7 +23,7 @@ export interface PollDeps {
   /** The sync use case: the mailbox's poll state, the sync itself, and where its outcome is recorded. */
   sync: Pick<MailboxSync, 'pollState' | 'syncMailbox' | 'recordPoll'>;
   now?: () => Date;
-  /** Whether the process is stopping (the process's shutdown when absent): a sync then ends after its current batch. */
+  /** Whether the service is stopping: a sync then ends after its current batch. Never, when absent. */
   stopRequested?: () => boolean;
 }
 
@@ -45,7 +44,7 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   if (!lock) return { status: 'skipped', mailboxId, reason: 'locked' };
   const log = deps.logger.child({ mailboxId });
   try {
-    const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held, deps.stopRequested ?? (() => PROCESS_SHUTDOWN.requested));
+    const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held, deps.stopRequested);
     await deps.sync.recordPoll(mailboxId, null);
     const changed = folders.filter((f) => f.fetched > 0);
     if (changed.length > 0) log.info({ folders: changed }, 'mailbox synced');

@@ -2,13 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { Shutdown } from '../../src/shutdown.ts';
 
 describe('Shutdown', () => {
-  it('says when a stop was asked', () => {
-    const shutdown = new Shutdown();
-    expect(shutdown.requested).toBe(false);
-    shutdown.request();
-    expect(shutdown.requested).toBe(true);
-  });
-
   it('is idle only once every critical section has ended, failed ones included', async () => {
     const shutdown = new Shutdown();
     await shutdown.idle();
