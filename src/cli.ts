@@ -10,6 +10,7 @@ import { migrate } from './db/migrate.ts';
 import { createPool } from './db/pool.ts';
 import { API_ROLES, createApiKey, type ApiRole } from './db/api-keys.repo.ts';
 import { DependencyError, startService } from './main.ts';
+import { PROCESS_SHUTDOWN } from './shutdown.ts';
 import { rotateStoredSecrets } from './flow/mailbox-logins.ts';
 import { SecretKeyConfigError, SecretKeyMismatchError, createSecretBox, decodeKey, resolveSecretKey } from './secrets.ts';
 import { analyseFile, type AnalyseOptions } from './cli-analyse.ts';
@@ -33,11 +34,15 @@ program
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, 'stopping');
-      const force = setTimeout(() => process.exit(1), 30_000);
-      force.unref();
-      await service.stop();
-      process.exit(0);
+      logger.info({ signal, boundS: config.shutdownTimeoutMs / 1000 }, 'stopping');
+      const done = service.stop().then(
+        () => 0,
+        (err: unknown) => {
+          logger.error({ err }, 'the stop failed');
+          return 1;
+        },
+      );
+      process.exit(await Promise.race([done, forcedExit(config.shutdownTimeoutMs, done, logger)]));
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
@@ -133,6 +138,24 @@ secrets
       await pool.end();
     }
   });
+
+/**
+ * The bound of a stop: past `boundMs` the process exits (1) without waiting for the rest of the
+ * running jobs, except a send between its SMTP conversation and its record, which is waited
+ * for however long it takes (`PROCESS_SHUTDOWN`); once it is recorded the stop gets a few more
+ * seconds to end by itself.
+ */
+async function forcedExit(boundMs: number, done: Promise<number>, logger: Logger): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, boundMs).unref());
+  if (PROCESS_SHUTDOWN.critical.length > 0) {
+    logger.warn({ sending: PROCESS_SHUTDOWN.critical }, 'stop bound reached: waiting for the sends under way to be recorded');
+    await PROCESS_SHUTDOWN.idle();
+    const grace = await Promise.race([done, new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000).unref())]);
+    if (grace !== null) return grace;
+  }
+  logger.warn('stop bound reached: exiting without waiting for the running jobs');
+  return 1;
+}
 
 export async function run(argv: string[]): Promise<void> {
   try {

@@ -34,6 +34,11 @@ const EnvSchema = Type.Object({
   SONDE_WEBHOOK_RETRY_BASE_SECONDS: Type.Number({ default: 60, exclusiveMinimum: 0 }),
   SONDE_CHROMIUM_PATH: Type.String({ default: '/usr/bin/chromium', minLength: 1 }),
   SONDE_DKIM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 60000 }),
+  SONDE_DB_POOL_API: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+  SONDE_DB_POOL_WORKER: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  SONDE_DB_POOL_SCHEDULER: Type.Integer({ default: 2, minimum: 1, maximum: 50 }),
+  SONDE_DB_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600_000 }),
+  SONDE_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ default: 30, exclusiveMinimum: 0, maximum: 3600 }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
 type Env = Static<typeof EnvSchema>;
@@ -72,6 +77,12 @@ export interface Config {
   chromiumPath: string;
   /** Bound of each DKIM DNS lookup, when a reply is analysed. */
   dkimTimeoutMs: number;
+  /** PostgreSQL connections per role of this process (see `dbPoolSizes`). */
+  dbPools: DbPoolSizes;
+  /** How long a query waits for a free connection of its pool before it fails (the API then answers 503). */
+  dbAcquireTimeoutMs: number;
+  /** How long a SIGTERM waits for running jobs; a send between its SMTP conversation and its record is always waited for. */
+  shutdownTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -117,6 +128,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryBaseMs: Math.round(parsed.SONDE_WEBHOOK_RETRY_BASE_SECONDS * 1000),
     chromiumPath: parsed.SONDE_CHROMIUM_PATH,
     dkimTimeoutMs: parsed.SONDE_DKIM_TIMEOUT_MS,
+    dbPools: dbPoolSizes(parsed.SONDE_WORKER_CONCURRENCY, { api: parsed.SONDE_DB_POOL_API, worker: parsed.SONDE_DB_POOL_WORKER, scheduler: parsed.SONDE_DB_POOL_SCHEDULER }),
+    dbAcquireTimeoutMs: parsed.SONDE_DB_ACQUIRE_TIMEOUT_MS,
+    shutdownTimeoutMs: Math.round(parsed.SONDE_SHUTDOWN_TIMEOUT_SECONDS * 1000),
     logLevel: parsed.LOG_LEVEL,
   };
+}
+
+/** The queues whose jobs hold a connection for a whole SMTP and IMAP exchange (their send lock). */
+export const SEND_QUEUES = 2;
+/** The other queues a worker runs: poll-mailbox, analyse-reply, campaigns, webhooks. */
+export const SHORT_QUEUES = 4;
+
+export interface DbPoolSizes {
+  api: number;
+  /** Short work of the worker role: every job of the non-send queues at once, plus headroom. */
+  worker: number;
+  /** The send locks: one connection per send job that can run at once, so they never wait for short work nor starve it. */
+  sendLocks: number;
+  scheduler: number;
+}
+
+/**
+ * Pool sizes per role. A send job holds its connection (the advisory lock) through minutes of
+ * SMTP timeouts: the send locks get a pool of their own, one connection per send job a worker
+ * runs at once; the worker's pool serves everything else, one per job plus two.
+ */
+export function dbPoolSizes(concurrency: number, set: { api: number; worker?: number | undefined; scheduler: number }): DbPoolSizes {
+  return { api: set.api, worker: set.worker ?? concurrency * SHORT_QUEUES + 2, sendLocks: concurrency * SEND_QUEUES, scheduler: set.scheduler };
 }

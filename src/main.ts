@@ -16,6 +16,7 @@ import { buildProcessors, type BuiltProcessors } from './queue/processors.ts';
 import { closeQueues, createQueues, redisConnection, requestSync, type Queues } from './queue/queues.ts';
 import { startScheduler, type Scheduler } from './queue/scheduler.ts';
 import { startWorkers, type Workers } from './queue/worker.ts';
+import { PROCESS_SHUTDOWN } from './shutdown.ts';
 import { SecretKeyMismatchError, createSecretBox, resolveSecretKey } from './secrets.ts';
 import { closePdfRenderers, sharedPdfRenderer } from './web/pdf.ts';
 
@@ -41,14 +42,25 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
 
   const secretKey = resolveSecretKey(config, logger);
   const secretBox = createSecretBox(secretKey);
-  const pool = createPool(config.databaseUrl, 10, logger);
+  // one pool per role, so that no role waits behind another's long holders (see `dbPoolSizes`)
+  const roles = config.roles;
+  const poolOf = (max: number) => createPool(config.databaseUrl, max, logger, config.dbAcquireTimeoutMs);
+  const apiPool = roles.includes('api') ? poolOf(config.dbPools.api) : null;
+  const workerPool = roles.includes('worker') ? poolOf(config.dbPools.worker) : null;
+  const lockPool = roles.includes('worker') ? poolOf(config.dbPools.sendLocks) : null;
+  const schedulerPool = roles.includes('scheduler') ? poolOf(config.dbPools.scheduler) : null;
+  const pool = (apiPool ?? workerPool ?? schedulerPool)!;
   const secrets = await checkStoredSecrets(pool, secretBox);
   if (secrets instanceof SecretKeyMismatchError) {
     logger.error({ variable: 'SONDE_SECRET_KEY', keyId: secretBox.keyId }, `SONDE_SECRET_KEY: ${secrets.message}`);
   }
-  const producer = redisConnection(config.redisUrl, 'producer');
-  const workerRedis = redisConnection(config.redisUrl, 'worker');
-  const queues = createQueues(producer, config.queuePrefix);
+  // the API's producer fails fast; the worker and scheduler enqueue through an offline queue that rides out a blip
+  const producer = roles.includes('api') ? redisConnection(config.redisUrl, 'producer', {}, logger) : null;
+  const enqueuer = roles.includes('worker') || roles.includes('scheduler') ? redisConnection(config.redisUrl, 'enqueuer', {}, logger) : null;
+  const workerRedis = roles.includes('worker') ? redisConnection(config.redisUrl, 'worker', {}, logger) : null;
+  const apiQueues = producer && createQueues(producer, config.queuePrefix);
+  const jobQueues = enqueuer && createQueues(enqueuer, config.queuePrefix);
+  const queues = (jobQueues ?? apiQueues)!;
 
   let workers: Workers | null = null;
   let scheduler: Scheduler | null = null;
@@ -56,8 +68,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
   let url: string | null = null;
 
   let built: BuiltProcessors | null = null;
-  if (config.roles.includes('worker')) {
-    built = buildProcessors({ pool, redis: workerRedis, queues, secretBox, logger, config });
+  let stopping = false;
+  if (workerPool && workerRedis && jobQueues) {
+    built = buildProcessors({ pool: workerPool, lockPool: lockPool ?? undefined, redis: workerRedis, queues: jobQueues, secretBox, logger, config, stopRequested: () => stopping });
     workers = startWorkers({
       connection: workerRedis,
       prefix: config.queuePrefix,
@@ -66,10 +79,10 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
     });
   }
-  if (config.roles.includes('scheduler')) scheduler = startScheduler({ pool, queues, logger, redis: producer });
-  if (config.roles.includes('api')) {
+  if (schedulerPool && enqueuer && jobQueues) scheduler = startScheduler({ pool: schedulerPool, queues: jobQueues, logger, redis: enqueuer });
+  if (apiPool && producer && apiQueues) {
     app = await buildApp({
-      pool,
+      pool: apiPool,
       redis: producer,
       secretBox,
       logger,
@@ -77,8 +90,8 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       rateLimitPerMinute: config.rateLimitPerMinute,
       authFailuresPerMinute: config.authFailuresPerMinute,
       rateLimitPrefix: config.queuePrefix,
-      requestSync: (mailboxId) => requestSync(queues, mailboxId),
-      queues,
+      requestSync: (mailboxId) => requestSync(apiQueues, mailboxId),
+      queues: apiQueues,
       dashboard: { secretKey, trustProxy: config.trustProxy, sessionHours: config.sessionHours },
       pdfRenderer: sharedPdfRenderer(config.chromiumPath),
     });
@@ -94,16 +107,26 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
     pool,
     queues,
     async stop() {
-      // stop taking work first, then finish what runs, then close the pools
-      await app?.close();
-      await scheduler?.close();
-      await workers?.close();
+      stopping = true;
+      // stop taking work first, everywhere at once: no new job on any queue, no scheduler
+      // refresh, no new API connection; a running sync ends after its current batch
+      const stopped = Promise.all([workers?.close(), scheduler?.close(), app?.close()]);
+      const waits = () => ({ jobs: workers?.running() ?? [], sending: PROCESS_SHUTDOWN.critical });
+      logger.info(waits(), 'stopping: no new work taken; waiting for the running jobs');
+      const progress = setInterval(() => logger.info(waits(), 'stopping: still waiting for'), 5000);
+      progress.unref();
+      try {
+        await stopped;
+      } finally {
+        clearInterval(progress);
+      }
+      // then release what the finished work held
       await built?.close();
-      await closeQueues(queues);
-      producer.disconnect();
-      workerRedis.disconnect();
+      await Promise.all([apiQueues && closeQueues(apiQueues), jobQueues && closeQueues(jobQueues)]);
+      for (const client of [producer, enqueuer, workerRedis]) client?.disconnect();
       await closePdfRenderers();
-      await pool.end();
+      await Promise.all([apiPool, workerPool, lockPool, schedulerPool].map((p) => p?.end()));
+      logger.info('stopped');
     },
   };
 }

@@ -2,7 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BadCursorError } from '../db/page.ts';
-import { PG_ERRORS, pgErrorCode } from '../db/pool.ts';
+import { PG_ERRORS, isDatabaseUnavailable, pgErrorCode } from '../db/pool.ts';
 import { ApiProblem, type FieldError } from './problem.ts';
 
 interface PgError {
@@ -22,13 +22,22 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // a dependency out of reach is said in one line per request, without the stack: an outage is not a bug
+    if (problem.status === 503) request.log.warn({ err: { message: error.message, code: pgErrorCode(error) } }, 'request refused: a dependency is unavailable');
+    else if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (problem.status === 503) void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
     void reply.code(problem.status).type('application/problem+json').send(problem.toDocument());
   });
 }
 
+/** What a 503 tells the client to wait before it tries again. */
+export const RETRY_AFTER_SECONDS = 5;
+
 function toProblem(error: FastifyError): ApiProblem {
   if (error instanceof ApiProblem) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new ApiProblem(503, 'Service Unavailable', 'the database is busy or out of reach right now; try again in a few seconds');
+  }
   if (error instanceof BadCursorError) return new ApiProblem(400, 'Bad Request', error.message, { errors: [{ field: 'querystring/cursor', message: error.message }] });
   if (error.validation) {
     const errors = error.validation.map((v): FieldError => {

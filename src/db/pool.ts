@@ -19,8 +19,13 @@ export interface PoolLog {
 /** Clients whose backend went away while they were checked out: released with their error, so the pool drops them. */
 const broken = new WeakMap<pg.PoolClient | pg.Client, Error>();
 
-export function createPool(databaseUrl: string, max = 10, log?: PoolLog): Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sonde' });
+/**
+ * A pool of `max` connections. `acquireTimeoutMs` bounds the wait for a free connection (and
+ * for a new one to open): past it the query fails with a timeout (`isDatabaseUnavailable`)
+ * rather than waiting for ever behind long holders.
+ */
+export function createPool(databaseUrl: string, max = 10, log?: PoolLog, acquireTimeoutMs = 0): Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'sonde', connectionTimeoutMillis: acquireTimeoutMs });
   // An idle client losing its server must not crash the process; the next query reconnects.
   pool.on('error', (err) => log?.warn({ err: { message: err.message, code: pgErrorCode(err) } }, 'an idle PostgreSQL connection was lost'));
   // pg-pool removes its own error listener while a client is checked out: a backend that
@@ -77,6 +82,22 @@ export const PG_ERRORS = {
   checkViolation: '23514',
   invalidText: '22P02',
 } as const;
+
+/** Connection errors that say the database cannot be reached, or no connection came free in time. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P01', '57P03']);
+
+/**
+ * The database is out of reach for now, rather than refusing this query: the pool's acquire
+ * timeout (pg-pool's "timeout exceeded when trying to connect"), a connection that could not
+ * open in time, a refused or reset connection, a server shutting down or starting.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = pgErrorCode(err);
+  if (code && UNREACHABLE_CODES.has(code)) return true;
+  if (err instanceof AggregateError && err.errors.some(isDatabaseUnavailable)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated due to connection timeout|Connection terminated unexpectedly/.test(err.message);
+}
 
 export function pgErrorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;

@@ -106,7 +106,7 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Dem
     say(`PostgreSQL database ${new URL(database).pathname.slice(1)}, migrated; API on ${service.url}`);
 
     // The worker role on the demo's clock: a reminder due after 24 h goes out seconds after its probe.
-    const workerRedis = redisConnection(config.redisUrl, 'worker');
+    const workerRedis = redisConnection(config.redisUrl, 'worker', {}, logger);
     const built = buildProcessors({
       pool: service.pool,
       redis: workerRedis,

@@ -21,6 +21,7 @@ import { appendToSent, findInSent, settleSentCopy } from '../mail/sent-folder.ts
 import { buildRawMessage, sendMail, type OutgoingMessage } from '../mail/smtp.ts';
 import type { ServerLogin } from '../mail/server-login.ts';
 import type { SecretBox } from '../secrets.ts';
+import { PROCESS_SHUTDOWN } from '../shutdown.ts';
 import { openMailboxLogins } from './mailbox-logins.ts';
 import { isLoginRefused } from './oauth2-logins.ts';
 import { mailboxTransitionEvent } from '../audit/webhook-events.ts';
@@ -104,15 +105,24 @@ export async function sendOnce(
   const evidence = await transport.appendToSent(mailbox.imap, raw, timing.now(), { pending: true }).catch((err: unknown) => {
     throw new NoEvidenceError(`the copy could not be put in the Sent folder before sending, so nothing was sent: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
-  let accepted;
-  try {
-    accepted = await transport.send(mailbox.smtp, message, { raw, now: timing.now });
-  } catch (err) {
-    if (judgeSendFailure(err).refused) await settle(evidence, 'not-sent');
-    throw err;
+  // From the first SMTP command to the record of the acceptance, a stopping process waits
+  // however long it takes (`PROCESS_SHUTDOWN`): cut there, nobody could say whether it left.
+  const conversation = await PROCESS_SHUTDOWN.section(`sending ${message.messageId}`, async () => {
+    let accepted;
+    try {
+      accepted = await transport.send(mailbox.smtp, message, { raw, now: timing.now });
+    } catch (err) {
+      return { err };
+    }
+    const sent = { sentAt: accepted.acceptedAt, response: accepted.response, recovered: false };
+    await record(sent);
+    return { accepted, sent };
+  });
+  if ('err' in conversation) {
+    if (judgeSendFailure(conversation.err).refused) await settle(evidence, 'not-sent');
+    throw conversation.err;
   }
-  const sent = { sentAt: accepted.acceptedAt, response: accepted.response, recovered: false };
-  await record(sent);
+  const { accepted, sent } = conversation;
   await settle(evidence, 'sent');
   if (accepted.serverMessageId && messageIdKey(accepted.serverMessageId) !== messageIdKey(message.messageId)) {
     log.warn({ messageId: message.messageId, serverMessageId: accepted.serverMessageId }, 'the SMTP server replaced the Message-ID');

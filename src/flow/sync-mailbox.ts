@@ -94,6 +94,18 @@ interface Session {
   matchState: MailboxMatchState | null;
   mailbox: MailboxLogins['mailbox'];
   stillHeld: () => boolean;
+  stopRequested: () => boolean;
+}
+
+/**
+ * The sync stopped between two batches because the process is stopping: every batch stored is
+ * committed with its checkpoint, and the next poll resumes from there. Not a failure.
+ */
+export class SyncStoppedError extends Error {
+  override name = 'SyncStoppedError';
+  constructor() {
+    super('the sync stopped between batches for a shutdown; the next poll resumes from the last checkpoint');
+  }
 }
 
 interface FolderListing {
@@ -127,19 +139,21 @@ export class MailboxSync {
   /**
    * Syncs every folder of the mailbox. `stillHeld` says whether the caller still holds the
    * mailbox's lock: no batch is stored once it is lost. Any failure drops the mailbox's
-   * connection and is thrown as a `MailboxSyncError`.
+   * connection and is thrown as a `MailboxSyncError`. Once `stopRequested` says so, the sync
+   * ends after the batch it is storing, with a `SyncStoppedError`.
    */
-  async syncMailbox(mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
+  async syncMailbox(mailboxId: string, stillHeld: () => boolean, stopRequested: () => boolean = () => false): Promise<FolderReport[]> {
     try {
-      return await this.syncFolders(mailboxId, stillHeld);
+      return await this.syncFolders(mailboxId, stillHeld, stopRequested);
     } catch (err) {
+      if (err instanceof SyncStoppedError) throw err;
       await this.deps.connections.drop(mailboxId);
       const permanent = err instanceof OAuth2TokenError ? err.permanent : isPermanentImapError(err);
       throw new MailboxSyncError(describeImapFailure(err), permanent, { cause: err });
     }
   }
 
-  private async syncFolders(mailboxId: string, stillHeld: () => boolean): Promise<FolderReport[]> {
+  private async syncFolders(mailboxId: string, stillHeld: () => boolean, stopRequested: () => boolean): Promise<FolderReport[]> {
     const { pool, connections } = this.deps;
     const checkpoints = await listFolderCheckpoints(pool, mailboxId);
     // an OAuth2 login the server refuses is tried once more with a fresh access token
@@ -154,9 +168,10 @@ export class MailboxSync {
     const folders = await this.foldersToSync(connection, mailbox.extraFolders);
     if (folders.discovered) await forgetFolders(pool, mailboxId, folders.list.map((f) => f.path));
 
-    const session: Session = { mailboxId, login, connection, matchState: null, mailbox, stillHeld };
+    const session: Session = { mailboxId, login, connection, matchState: null, mailbox, stillHeld, stopRequested };
     const reports: FolderReport[] = [];
     for (const folder of folders.list) {
+      if (stopRequested()) throw new SyncStoppedError();
       reports.push(await this.syncFolder(session, folder, checkpoints.find((c) => c.path === folder.path) ?? null));
     }
     return reports;
@@ -212,6 +227,8 @@ export class MailboxSync {
         // enqueue only, after the commit: a queue outage is logged, never thrown into the sync
         if (result.events.length > 0 && deps.logger) await emitEvents(deps.events, result.events, deps.logger);
         await deps.afterBatch?.({ folder: folder.path, stored: result.inserted });
+        // a stopping process: this batch and its checkpoint are committed, the rest waits for the next poll
+        if (next && session.stopRequested()) throw new SyncStoppedError();
       }
     } finally {
       // a poll that stops early lets its read-ahead finish, then unlocks the folder

@@ -10,7 +10,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nextAttemptAt } from '../audit/backoff.ts';
-import { MailboxSyncError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
+import { MailboxSyncError, SyncStoppedError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
 import type { Logger } from '../logger.ts';
 import { acquireLock } from './mailbox-lock.ts';
 import type { PollMailboxJob } from './queues.ts';
@@ -23,11 +23,14 @@ export interface PollDeps {
   /** The sync use case: the mailbox's poll state, the sync itself, and where its outcome is recorded. */
   sync: Pick<MailboxSync, 'pollState' | 'syncMailbox' | 'recordPoll'>;
   now?: () => Date;
+  /** Whether the service is stopping: a sync then ends after its current batch. Never, when absent. */
+  stopRequested?: () => boolean;
 }
 
 export type PollReport =
   | { status: 'done'; mailboxId: string; folders: FolderReport[] }
-  | { status: 'skipped'; mailboxId: string; reason: 'locked' | 'backoff' | 'disabled' | 'missing' };
+  /** `stopping`: the process stopped the sync between batches for a shutdown; what was stored is committed, the next poll resumes. */
+  | { status: 'skipped'; mailboxId: string; reason: 'locked' | 'backoff' | 'disabled' | 'missing' | 'stopping' };
 
 export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<PollReport> {
   const { mailboxId } = job;
@@ -41,12 +44,17 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   if (!lock) return { status: 'skipped', mailboxId, reason: 'locked' };
   const log = deps.logger.child({ mailboxId });
   try {
-    const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held);
+    const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held, deps.stopRequested);
     await deps.sync.recordPoll(mailboxId, null);
     const changed = folders.filter((f) => f.fetched > 0);
     if (changed.length > 0) log.info({ folders: changed }, 'mailbox synced');
     return { status: 'done', mailboxId, folders };
   } catch (err) {
+    if (err instanceof SyncStoppedError) {
+      // not a failure: no backoff, no error shown; the job ends and the next poll picks the mailbox up
+      log.info('mailbox sync stopped between batches for a shutdown; the next poll resumes from the checkpoint');
+      return { status: 'skipped', mailboxId, reason: 'stopping' };
+    }
     const failure = err instanceof MailboxSyncError ? err : new MailboxSyncError(err instanceof Error ? err.message : String(err), false, { cause: err });
     const nextPollAt = nextAttemptAt(now(), state.consecutiveFailures + 1, state.pollIntervalSeconds * 1000, failure.permanent);
     await deps.sync.recordPoll(mailboxId, { error: failure.message, nextPollAt }).catch(() => {});

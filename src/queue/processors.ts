@@ -20,11 +20,15 @@ import { PROCESS_TOKENS } from '../flow/mailbox-logins.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
+  /** The send locks' connections (one per send job at once), apart from `pool`'s short work; `pool` when absent. */
+  lockPool?: Pool | undefined;
   redis: Redis;
   queues: Queues;
   secretBox: SecretBox;
   logger: Logger;
   config: Config;
+  /** Whether the service is stopping: a running sync ends after its current batch. Never, when absent. */
+  stopRequested?: () => boolean;
   /** The clock and hour length of sending and reminders; real time when absent (`sonde demo` shortens hours). */
   timing?: Timing;
 }
@@ -47,6 +51,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
         redis: deps.redis,
         lockPrefix: deps.config.queuePrefix,
         logger: deps.logger,
+        stopRequested: deps.stopRequested,
         sync: new MailboxSync({
           pool: deps.pool,
           secretBox: deps.secretBox,

@@ -5,6 +5,8 @@
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logger.ts';
+import { RedisOutageLog, outageOf, watchRedis } from './redis-outage.ts';
 
 export const QUEUE_NAMES = {
   pollMailbox: 'poll-mailbox',
@@ -63,25 +65,39 @@ export const jobIds = {
 };
 
 /**
- * Workers wait for Redis (`maxRetriesPerRequest: null`); producers in the API fail
- * fast so a request never hangs on a Redis outage.
+ * How each connection meets a Redis outage:
+ * - `worker`: BullMQ workers' connections wait for Redis (`maxRetriesPerRequest: null`);
+ * - `enqueuer`: what the worker and scheduler roles enqueue through (a sync request, analyses,
+ *   webhook events, send and campaign jobs): commands wait in the offline queue and are retried
+ *   for about 40 s (40 reconnections), so a short blip delays them instead of failing them;
+ * - `producer`: the API's, fails fast so a request never hangs on a Redis outage.
+ * With `log`, the connection's errors go to the log, once per outage (`watchRedis`).
  */
-export function redisConnection(url: string, role: 'worker' | 'producer', extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: role === 'worker' ? null : 1,
-    enableOfflineQueue: role === 'worker',
+export function redisConnection(url: string, role: 'worker' | 'enqueuer' | 'producer', extra: RedisOptions = {}, log?: Logger): Redis {
+  const client = new Redis(url, {
+    maxRetriesPerRequest: role === 'worker' ? null : role === 'enqueuer' ? ENQUEUE_RETRIES : 1,
+    enableOfflineQueue: role !== 'producer',
     lazyConnect: false,
     ...extra,
   });
+  return log ? watchRedis(client, log, role) : client;
 }
+
+/** Reconnections an enqueue waits through (ioredis waits 50 ms more each time, 2 s at most): about 40 s. */
+export const ENQUEUE_RETRIES = 40;
 
 export type Queues = Record<QueueName, Queue>;
 
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+/**
+ * The queues, on `connection`. Their errors (a Redis outage) are logged once per outage, on
+ * the connection's outage log when it is a watched client, else through `log`; the outage
+ * itself surfaces where a queue is used (a 503, a failed or delayed job).
+ */
+export function createQueues(connection: ConnectionOptions, prefix: string, log?: Logger): Queues {
+  const outage = outageOf(connection) ?? (log ? new RedisOutageLog(log, 'queues') : undefined);
   const make = (name: QueueName) => {
     const queue = new Queue(name, { connection, prefix, defaultJobOptions: JOB_OPTIONS[name] });
-    // a Redis outage surfaces where the queue is used (a 503, a failed job), not as a stray stack trace
-    queue.on('error', () => {});
+    queue.on('error', (err: Error) => outage?.failed(err));
     return queue;
   };
   return {

@@ -22,6 +22,8 @@ export type { ProbeJobResult };
 /** What the send-probe job reads. */
 export interface SendProbeJobDeps {
   pool: Pool;
+  /** Where the send lock takes its connection, held through the whole SMTP and IMAP exchange; `pool` when absent. */
+  lockPool?: Pool | undefined;
   queues: Queues;
   secretBox: SecretBox;
   logger: Logger;
@@ -57,7 +59,7 @@ export function sendProbeProcessor(deps: SendProbeJobDeps, timing: Timing = SYST
     const log = deps.logger.child({ queue: 'send-probe', probeId });
     const run: JobRun = { job, token };
     try {
-      const done = await withAdvisoryLock(deps.pool, `probe:${probeId}`, (db) =>
+      const done = await withAdvisoryLock(deps.lockPool ?? deps.pool, `probe:${probeId}`, (db) =>
         sendProbe(db, probeId, { secretBox: deps.secretBox, timing, log, transport: deps.transport, events: queueEventSink(deps.queues.webhooks) }),
       );
       // Another worker is sending it: look again in a minute, without spending an attempt.

@@ -21,6 +21,8 @@ export type { ReminderJobResult };
 /** What the send-reminder job reads. */
 export interface SendReminderJobDeps {
   pool: Pool;
+  /** Where the send lock takes its connection, held through the whole SMTP and IMAP exchange; `pool` when absent. */
+  lockPool?: Pool | undefined;
   queues: Queues;
   secretBox: SecretBox;
   logger: Logger;
@@ -65,7 +67,7 @@ export function sendReminderProcessor(deps: SendReminderJobDeps, timing: Timing 
     const log = deps.logger.child({ queue: 'send-reminder', probeId, seq });
     const run: JobRun = { job, token };
     try {
-      const done = await withAdvisoryLock(deps.pool, `reminder:${probeId}:${seq}`, (db) =>
+      const done = await withAdvisoryLock(deps.lockPool ?? deps.pool, `reminder:${probeId}:${seq}`, (db) =>
         sendReminder(db, probeId, seq, { secretBox: deps.secretBox, timing, log, transport: deps.transport, events: queueEventSink(deps.queues.webhooks) }),
       );
       // Another worker is sending it: look again in a minute, without spending an attempt.

@@ -39,3 +39,16 @@ describe('loadConfig', () => {
     expect(message).toContain('REDIS_URL');
   });
 });
+
+describe('the PostgreSQL pools per role', () => {
+  it('are sized from the worker concurrency by default, and each can be set', () => {
+    expect(loadConfig({}).dbPools).toEqual({ api: 10, worker: 18, sendLocks: 8, scheduler: 2 });
+    expect(loadConfig({}).dbAcquireTimeoutMs).toBe(5000);
+    expect(loadConfig({}).shutdownTimeoutMs).toBe(30_000);
+    const set = loadConfig({ SONDE_WORKER_CONCURRENCY: '2', SONDE_DB_POOL_API: '4', SONDE_DB_POOL_WORKER: '7', SONDE_DB_ACQUIRE_TIMEOUT_MS: '800', SONDE_SHUTDOWN_TIMEOUT_SECONDS: '2.5' });
+    expect(set.dbPools).toEqual({ api: 4, worker: 7, sendLocks: 4, scheduler: 2 });
+    expect(set.dbAcquireTimeoutMs).toBe(800);
+    expect(set.shutdownTimeoutMs).toBe(2500);
+    expect(loadConfig({ SONDE_WORKER_CONCURRENCY: '3' }).dbPools.worker).toBe(14);
+  });
+});
