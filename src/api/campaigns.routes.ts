@@ -10,6 +10,7 @@ import {
   updateCampaign,
   type CampaignPatch,
 } from '../db/campaigns.repo.ts';
+import { countHeldSends } from '../db/held-sends.repo.ts';
 import { listOutcomeProbeIds } from '../db/outcomes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
@@ -69,7 +70,20 @@ const fields = {
 };
 
 export const Campaign = Type.Object(
-  { id: Uuid, status: Status, ...fields, closedAt: Nullable(Timestamp), createdAt: Timestamp, updatedAt: Timestamp },
+  {
+    id: Uuid,
+    status: Status,
+    ...fields,
+    closedAt: Nullable(Timestamp),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    heldSends: Type.Optional(
+      Type.Object(
+        { probes: Type.Integer({ minimum: 0 }), reminders: Type.Integer({ minimum: 0 }) },
+        { description: 'GET /v1/campaigns/:id only: sends held for an auditor (GET /v1/probes?campaignId=…&held=true, GET /v1/reminders?campaignId=…&held=true)' },
+      ),
+    ),
+  },
   { $id: 'Campaign' },
 );
 const CampaignInput = Type.Object(
@@ -129,9 +143,10 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
     return reply.code(201).send(campaign);
   });
 
-  app.get('/campaigns/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Campaign'), ...commonErrors } } }, async (request) =>
-    found(await findCampaign(pool, request.params.id), 'campaign', request.params.id),
-  );
+  app.get('/campaigns/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Campaign'), ...commonErrors } } }, async (request) => {
+    const campaign = found(await findCampaign(pool, request.params.id), 'campaign', request.params.id);
+    return { ...campaign, heldSends: await countHeldSends(pool, campaign.id) };
+  });
 
   app.patch(
     '/campaigns/:id',

@@ -17,6 +17,8 @@ export interface Reminder {
   messageId: string | null;
   status: ReminderStatus;
   error: string | null;
+  /** Held for an auditor since then (see `holdReminder`; `error` says why); null otherwise. */
+  heldAt: Date | null;
   createdAt: Date;
 }
 
@@ -29,6 +31,7 @@ interface ReminderRow {
   internet_message_id: string | null;
   status: ReminderStatus;
   error: string | null;
+  held_at: Date | null;
   created_at: Date;
 }
 
@@ -41,6 +44,7 @@ const toReminder = (row: ReminderRow): Reminder => ({
   messageId: row.internet_message_id,
   status: row.status,
   error: row.error,
+  heldAt: row.held_at,
   createdAt: row.created_at,
 });
 
@@ -141,15 +145,23 @@ export interface ReminderListItem extends Reminder {
 export async function listReminders(
   db: Queryable,
   page: PageRequest,
-  filter: { status?: ReminderStatus | undefined; campaignId?: string | undefined; probeId?: string | undefined; channel?: ProbeChannel | undefined },
+  filter: {
+    status?: ReminderStatus | undefined;
+    campaignId?: string | undefined;
+    probeId?: string | undefined;
+    channel?: ProbeChannel | undefined;
+    /** true: only the reminders held for an auditor; false: none of them. */
+    held?: boolean | undefined;
+  },
 ): Promise<Page<ReminderListItem>> {
-  const clause = pageClause(page, 5, 'r');
+  const clause = pageClause(page, 6, 'r');
   const { rows } = await db.query<ReminderRow & { campaign_id: string; channel: ProbeChannel }>(
     `select r.*, p.campaign_id, p.channel from reminders r join probes p on p.id = r.probe_id
       where ($1::text is null or r.status = $1) and ($2::uuid is null or p.campaign_id = $2)
         and ($3::uuid is null or r.probe_id = $3) and ($4::text is null or p.channel = $4)
+        and ($5::boolean is null or (r.held_at is not null) = $5)
         and ${clause.sql}`,
-    [filter.status ?? null, filter.campaignId ?? null, filter.probeId ?? null, filter.channel ?? null, ...clause.values],
+    [filter.status ?? null, filter.campaignId ?? null, filter.probeId ?? null, filter.channel ?? null, filter.held ?? null, ...clause.values],
   );
   return toPage(rows, page.limit, (row) => ({ ...toReminder(row), campaignId: row.campaign_id, channel: row.channel }));
 }

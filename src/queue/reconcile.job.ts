@@ -12,14 +12,14 @@
  * schedule (each planned probe at its time, the next reminder of each sent probe) before
  * setting the marker again.
  */
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { listOpenPlannedProbes, listStalledProbes } from '../db/probes.repo.ts';
 import { listStalledReminders } from '../db/reminders.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
-import { jobIds, type Queues, type SendProbeJob, type SendReminderJob } from './queues.ts';
+import type { Queues } from './queues.ts';
+import { requeueReminder, requeueSendProbe } from './requeue.ts';
 
 /** How late a planned probe or a due reminder is before its job is taken for lost: five minutes. */
 export const LOST_AFTER_HOURS = 5 / 60;
@@ -62,11 +62,11 @@ export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTE
   const probeIds = await listStalledProbes(deps.pool, lostBefore, hoursAfter(now, -SENDING_FOR_HOURS, timing), BATCH);
   let probes = 0;
   for (const probeId of probeIds) {
-    if (await requeue(deps.queues['send-probe'], jobIds.sendProbe(probeId), 'send', { probeId } satisfies SendProbeJob)) probes++;
+    if (await requeueSendProbe(deps.queues, probeId)) probes++;
   }
   let reminders = 0;
   for (const { probeId, seq } of await listStalledReminders(deps.pool, lostBefore, timing.msPerHour, BATCH)) {
-    if (await requeue(deps.queues['send-reminder'], jobIds.sendReminder(probeId, seq), 'remind', { probeId, seq } satisfies SendReminderJob)) reminders++;
+    if (await requeueReminder(deps.queues, probeId, seq)) reminders++;
   }
   if (probes + reminders > 0) deps.logger.warn({ probes, reminders }, 'lost send jobs queued again');
   return { probes, reminders, rebuilt };
@@ -80,28 +80,12 @@ async function rebuildSchedules(deps: { pool: Pool; queues: Queues }, timing: Ti
   let probes = 0;
   for (const probe of await listOpenPlannedProbes(deps.pool, REBUILD_BATCH)) {
     const delay = probe.scheduledAt ? delayUntil(probe.scheduledAt, timing) : 0;
-    if (await requeue(deps.queues['send-probe'], jobIds.sendProbe(probe.id), 'send', { probeId: probe.id } satisfies SendProbeJob, delay)) probes++;
+    if (await requeueSendProbe(deps.queues, probe.id, delay)) probes++;
   }
   let reminders = 0;
   const anyTime = hoursAfter(timing.now(), 24 * 365 * 10, timing);
   for (const { probeId, seq } of await listStalledReminders(deps.pool, anyTime, timing.msPerHour, REBUILD_BATCH)) {
-    if (await requeue(deps.queues['send-reminder'], jobIds.sendReminder(probeId, seq), 'remind', { probeId, seq } satisfies SendReminderJob)) reminders++;
+    if (await requeueReminder(deps.queues, probeId, seq)) reminders++;
   }
   return { probes, reminders };
-}
-
-/**
- * Adds the job unless one with its id is alive (waiting, delayed, running). A finished one
- * (completed, or failed with its reason kept) holds the deterministic id and would swallow
- * the new job: it is removed first. False when a live job is there.
- */
-async function requeue(queue: Queue, jobId: string, name: string, data: object, delay = 0): Promise<boolean> {
-  const existing = await queue.getJob(jobId);
-  if (existing) {
-    const state = await existing.getState();
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
-    await existing.remove();
-  }
-  await queue.add(name, data, { jobId, delay });
-  return true;
 }
