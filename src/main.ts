@@ -66,7 +66,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
     });
   }
-  if (config.roles.includes('scheduler')) scheduler = startScheduler({ pool, queues, logger, redis: producer });
+  if (config.roles.includes('scheduler')) scheduler = startScheduler({ pool, queues, logger, redis: producer, closeAfterDays: config.closeAfterDays });
   if (config.roles.includes('api')) {
     app = await buildApp({
       pool,

@@ -10,16 +10,19 @@
  * delayed jobs of every probe and reminder to come, not only the late ones: a marker key
  * kept beside the queues says so when it is gone, and the next run then rebuilds every
  * schedule (each planned probe at its time, the next reminder of each sent probe) before
- * setting the marker again.
+ * setting the marker again; and the campaigns' own jobs with them: each planned campaign's
+ * automatic close (at once for one past its time) and the planning of a scheduled one.
  */
 import type { Redis } from 'ioredis';
 import { listOpenPlannedProbes, listStalledProbes } from '../db/probes.repo.ts';
 import { listStalledReminders } from '../db/reminders.repo.ts';
+import { listCampaignJobsToRebuild } from '../db/campaigns.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
 import type { Queues } from './queues.ts';
 import { requeueReminder, requeueSendProbe } from './requeue.ts';
+import { campaignCloseJobId, requestCampaignSchedule, type CampaignJob, type CampaignJobName } from './campaign.job.ts';
 
 /** How late a planned probe or a due reminder is before its job is taken for lost: five minutes. */
 export const LOST_AFTER_HOURS = 5 / 60;
@@ -38,6 +41,15 @@ export interface Reconciled {
   rebuilt: boolean;
 }
 
+export interface Rebuilt {
+  probes: number;
+  reminders: number;
+  /** Automatic-close jobs queued again. */
+  closings: number;
+  /** Scheduled campaigns whose planning was queued again. */
+  plannings: number;
+}
+
 /** The marker of a Redis that still holds the queues' data; gone after a restart without persistence or a flush. */
 const markerKey = (queues: Queues) => `${queues['send-probe'].opts.prefix ?? 'bull'}:sonde:queues-alive`;
 
@@ -47,6 +59,8 @@ export interface ReconcileDeps {
   logger: Logger;
   /** The queues' Redis, where the marker is kept; without it no data loss is detected. */
   redis?: Pick<Redis, 'exists' | 'set'> | undefined;
+  /** `SONDE_CLOSE_AFTER_DAYS`: when a campaign closes after its end; without it no close job is rebuilt. */
+  closeAfterDays?: number | undefined;
 }
 
 export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTEM_TIMING): Promise<Reconciled> {
@@ -76,7 +90,7 @@ export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTE
  * Every planned probe queued again at its time, and the next reminder of every sent probe
  * (whose job waits for its due time itself); live jobs are left alone.
  */
-async function rebuildSchedules(deps: { pool: Pool; queues: Queues }, timing: Timing): Promise<{ probes: number; reminders: number }> {
+export async function rebuildSchedules(deps: Pick<ReconcileDeps, 'pool' | 'queues' | 'closeAfterDays'>, timing: Timing): Promise<Rebuilt> {
   let probes = 0;
   for (const probe of await listOpenPlannedProbes(deps.pool, REBUILD_BATCH)) {
     const delay = probe.scheduledAt ? delayUntil(probe.scheduledAt, timing) : 0;
@@ -87,5 +101,26 @@ async function rebuildSchedules(deps: { pool: Pool; queues: Queues }, timing: Ti
   for (const { probeId, seq } of await listStalledReminders(deps.pool, anyTime, timing.msPerHour, REBUILD_BATCH)) {
     if (await requeueReminder(deps.queues, probeId, seq)) reminders++;
   }
-  return { probes, reminders };
+  return { probes, reminders, ...(await rebuildCampaignJobs(deps, timing)) };
+}
+
+/**
+ * Each planned campaign's automatic close at `endsAt` + `closeAfterDays` (now for one past it),
+ * and the planning of each scheduled campaign not planned yet. A close job still kept under
+ * its id (the marker alone was lost) is left as it is: it ran, or it will.
+ */
+async function rebuildCampaignJobs(deps: Pick<ReconcileDeps, 'pool' | 'queues' | 'closeAfterDays'>, timing: Timing): Promise<{ closings: number; plannings: number }> {
+  const { closing, unplanned } = await listCampaignJobsToRebuild(deps.pool);
+  let closings = 0;
+  if (deps.closeAfterDays !== undefined) {
+    for (const campaign of closing) {
+      const jobId = campaignCloseJobId(campaign.id);
+      if (await deps.queues.campaigns.getJob(jobId)) continue;
+      const closeAt = hoursAfter(campaign.endsAt, deps.closeAfterDays * 24, timing);
+      await deps.queues.campaigns.add('close' satisfies CampaignJobName, { campaignId: campaign.id } satisfies CampaignJob, { jobId, delay: delayUntil(closeAt, timing) });
+      closings++;
+    }
+  }
+  for (const campaignId of unplanned) await requestCampaignSchedule(deps.queues, campaignId);
+  return { closings, plannings: unplanned.length };
 }

@@ -22,3 +22,7 @@ create table held_resolutions (
 create index held_resolutions_probe_idx on held_resolutions (probe_id, resolved_at);
 -- the held sends of a campaign, counted for its page
 create index probes_held_idx on probes (campaign_id) where held_at is not null;
+
+-- A campaign an auditor reopened is closed by hand from then on: the reconciler, rebuilding
+-- the automatic-close jobs after a Redis that lost its data, leaves it open.
+alter table campaigns add column reopened_at timestamptz;
