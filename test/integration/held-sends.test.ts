@@ -163,6 +163,10 @@ describe('finding held sends', () => {
     expect(page.body).toMatch(/\d+ sends? held for review/);
     expect(page.body).toContain(`data-held-probe-id="${probeId}"`);
     expect(page.body).toContain('href="#held-sends"');
+    // the link leads to the probe on its brand's page, which says it is held
+    const brandPage = await dashboardGet(t.app, jar, `/campaigns/${C}/brands/${BRAND}`, { 'accept-language': 'en' });
+    const card = brandPage.body.slice(brandPage.body.indexOf(`data-probe-id="${probeId}"`));
+    expect(card.slice(0, card.indexOf('</section>'))).toMatch(/<span class="bad" data-held>Held for review<\/span>/);
   });
 });
 

@@ -4,7 +4,8 @@
  * and each brand's figures, narrowed by the filters in the URL (`sectorId`, `from`, `to`) so a
  * page can be shared. The figures are those of `/v1/stats` and `/v1/campaigns/:id/ranking`:
  * the same repository functions compute them. Its raters' agreement per criterion is that of
- * `/v1/campaigns/:id/agreement` (`src/flow/rating-views.ts`).
+ * `/v1/campaigns/:id/agreement` (`src/flow/rating-views.ts`). Sends held for review (an
+ * interrupted send with no copy in the Sent folder) get a notice at the top and a list.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { DateTime } from 'luxon';

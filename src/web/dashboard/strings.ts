@@ -79,6 +79,7 @@ const fr = {
   held: {
     notice: (n: number) => `${n} envoi${n > 1 ? 's' : ''} en attente de vérification`,
     title: 'Envois en attente de vérification',
+    label: 'En attente de vérification',
     help: "Un envoi interrompu sans copie dans le dossier Envoyés : personne ne sait si la marque l'a reçu. Vérifiez dans le journal d'envoi du fournisseur, puis réglez-le par l'API (POST /v1/probes/:id/held-resolution, ou …/reminders/:seq/held-resolution) : envoyé à l'heure établie, non envoyé (renvoyé), ou en échec.",
     probe: 'Sonde',
     reminder: (seq: number) => `Relance ${seq}`,
@@ -313,6 +314,7 @@ const en: Strings = {
   held: {
     notice: (n) => `${n} send${n > 1 ? 's' : ''} held for review`,
     title: 'Sends held for review',
+    label: 'Held for review',
     help: "A send interrupted with no copy in the Sent folder: nobody knows whether the brand got it. Check the provider's sent log, then settle it through the API (POST /v1/probes/:id/held-resolution, or …/reminders/:seq/held-resolution): sent at the time established, not sent (sent again), or failed.",
     probe: 'Probe',
     reminder: (seq) => `Reminder ${seq}`,
