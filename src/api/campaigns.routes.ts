@@ -80,7 +80,7 @@ export const Campaign = Type.Object(
     heldSends: Type.Optional(
       Type.Object(
         { probes: Type.Integer({ minimum: 0 }), reminders: Type.Integer({ minimum: 0 }) },
-        { description: 'GET /v1/campaigns/:id only: sends held for an auditor (GET /v1/probes?campaignId=…&held=true, GET /v1/reminders?campaignId=…&held=true)' },
+        { description: 'sends held for an auditor, to settle (GET /v1/probes?campaignId=…&held=true, GET /v1/reminders?campaignId=…&held=true)' },
       ),
     ),
   },
@@ -104,6 +104,12 @@ export interface CampaignsRouteOptions {
   pool: Pool;
 }
 
+/** Campaigns with the count of their sends held for an auditor. */
+async function withHeldSends<T extends { id: string }>(pool: Pool, campaigns: readonly T[]) {
+  const counts = await countHeldSends(pool, campaigns.map((c) => c.id));
+  return campaigns.map((c) => ({ ...c, heldSends: counts.get(c.id)! }));
+}
+
 export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> = async (app, { pool }) => {
 
   app.get(
@@ -115,7 +121,10 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         response: { 200: Page(Type.Ref('Campaign')), ...commonErrors },
       },
     },
-    async (request) => listCampaigns(pool, request.query, request.query),
+    async (request) => {
+      const page = await listCampaigns(pool, request.query, request.query);
+      return { ...page, items: await withHeldSends(pool, page.items) };
+    },
   );
 
   app.post('/campaigns', { config: auditor, schema: { tags, body: CampaignInput, response: { 201: Type.Ref('Campaign'), ...commonErrors } } }, async (request, reply) => {
@@ -140,12 +149,12 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         mailboxIds: b.mailboxIds ?? [],
       }),
     );
-    return reply.code(201).send(campaign);
+    return reply.code(201).send({ ...campaign, heldSends: { probes: 0, reminders: 0 } });
   });
 
   app.get('/campaigns/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Campaign'), ...commonErrors } } }, async (request) => {
     const campaign = found(await findCampaign(pool, request.params.id), 'campaign', request.params.id);
-    return { ...campaign, heldSends: await countHeldSends(pool, campaign.id) };
+    return (await withHeldSends(pool, [campaign]))[0]!;
   });
 
   app.patch(
@@ -170,7 +179,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         startsAt: b.startsAt === undefined ? undefined : toDate(b.startsAt),
         endsAt: b.endsAt === undefined ? undefined : toDate(b.endsAt),
       };
-      return found(
+      const updated = found(
         await withTransaction(pool, async (tx) => {
           const updated = await updateCampaign(tx, id, patch);
           // outcomes are measured against these: measure them again, in the same transaction
@@ -182,6 +191,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         'campaign',
         id,
       );
+      return (await withHeldSends(pool, [updated]))[0]!;
     },
   );
 

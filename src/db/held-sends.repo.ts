@@ -166,12 +166,19 @@ export async function listHeldSends(db: Queryable, campaignId: string): Promise<
   }));
 }
 
-/** How many probes and reminders of a campaign are held for an auditor. */
-export async function countHeldSends(db: Queryable, campaignId: string): Promise<{ probes: number; reminders: number }> {
-  const { rows } = await db.query<{ probes: number; reminders: number }>(
-    `select (select count(*)::int from probes where campaign_id = $1 and held_at is not null) as probes,
-            (select count(*)::int from reminders r join probes p on p.id = r.probe_id where p.campaign_id = $1 and r.held_at is not null) as reminders`,
-    [campaignId],
+/** How many probes and reminders of each of these campaigns are held for an auditor (zeros included). */
+export async function countHeldSends(db: Queryable, campaignIds: readonly string[]): Promise<Map<string, { probes: number; reminders: number }>> {
+  const counts = new Map(campaignIds.map((id) => [id, { probes: 0, reminders: 0 }]));
+  if (campaignIds.length === 0) return counts;
+  const { rows } = await db.query<{ campaign_id: string; probes: number; reminders: number }>(
+    `select campaign_id, count(*) filter (where seq is null)::int as probes, count(*) filter (where seq is not null)::int as reminders
+       from (select campaign_id, null::integer as seq from probes where campaign_id = any($1::uuid[]) and held_at is not null
+             union all
+             select p.campaign_id, r.seq from reminders r join probes p on p.id = r.probe_id
+              where p.campaign_id = any($1::uuid[]) and r.held_at is not null) held
+      group by campaign_id`,
+    [campaignIds],
   );
-  return rows[0] ?? { probes: 0, reminders: 0 };
+  for (const r of rows) counts.set(r.campaign_id, { probes: r.probes, reminders: r.reminders });
+  return counts;
 }
