@@ -120,6 +120,23 @@ export async function failReminder(db: Queryable, probeId: string, seq: number, 
   ]);
 }
 
+/**
+ * A probe recorded sent after its campaign closed (a held send settled late): its reminders,
+ * which closing cancelled for the other probes, are recorded `cancelled` as well, so that a
+ * reopen never sends them.
+ */
+export async function cancelRemindersAfterClosing(db: Queryable, probeId: string): Promise<void> {
+  await db.query(
+    `insert into reminders (probe_id, seq, due_at, status)
+     select p.id, s.seq, p.sent_at + make_interval(secs => c.reminder_after_hours * 3600 * s.seq), 'cancelled'
+       from probes p join campaigns c on c.id = p.campaign_id
+            cross join lateral generate_series(1, c.reminder_max) as s(seq)
+      where p.id = $1 and c.status = 'closed' and p.status = 'sent' and p.sent_at is not null
+     on conflict (probe_id, seq) do nothing`,
+    [probeId],
+  );
+}
+
 /** due → cancelled; false when it was not due. */
 export async function cancelReminder(db: Queryable, reminderId: string): Promise<boolean> {
   const result = await db.query(`update reminders set status = 'cancelled' where id = $1 and status = 'due'`, [reminderId]);

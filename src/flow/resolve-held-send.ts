@@ -9,6 +9,7 @@ import type { CheckedResolution } from '../audit/held-resolution.ts';
 import { transitionCampaign } from '../db/campaigns.repo.ts';
 import { resolveHeldProbe, resolveHeldReminder, type HeldResolution } from '../db/held-sends.repo.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
+import { cancelRemindersAfterClosing } from '../db/reminders.repo.ts';
 import { recomputeOutcome } from './recompute-outcome.ts';
 
 export interface Resolver {
@@ -30,6 +31,8 @@ export async function resolveHeldProbeSend(
       // unanswered from then on, until a reply says otherwise; the campaign runs from its first probe out
       await recomputeOutcome(tx, probe.id);
       await transitionCampaign(tx, probe.campaignId, ['scheduled'], 'running');
+      // a closed campaign sends no reminder, even after a reopen
+      await cancelRemindersAfterClosing(tx, probe.id);
     }
     return resolution;
   });

@@ -205,6 +205,16 @@ describe('settling a held probe', () => {
     expect(again.body.detail).toMatch(/campaign is closed/);
   });
 
+  it('records a probe of a closed campaign sent without any reminder to come, even after a reopen', async () => {
+    const probeId = await heldProbe(CLOSED);
+    const res = await post(`/v1/probes/${probeId}/held-resolution`, { resolution: 'sent', sentAt: T0.toISOString() });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.status).toBe('sent');
+    expect(await q.queues['send-reminder'].getJob(jobIds.sendReminder(probeId, 1))).toBeUndefined();
+    const { rows } = await t.db.pool.query('select seq, status from reminders where probe_id = $1', [probeId]);
+    expect(rows).toEqual([{ seq: 1, status: 'cancelled' }]);
+  });
+
   it('records it sent at the established time: the delay counts from it, the first reminder is queued, the resolution is kept and shown', async () => {
     const probeId = await heldProbe();
     // the brand answered the probe it did get, three hours after it went out
