@@ -79,7 +79,9 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       logger,
     });
   }
-  if (schedulerPool && enqueuer && jobQueues) scheduler = startScheduler({ pool: schedulerPool, queues: jobQueues, logger, redis: enqueuer });
+  if (schedulerPool && enqueuer && jobQueues) {
+    scheduler = startScheduler({ pool: schedulerPool, queues: jobQueues, logger, redis: enqueuer, closeAfterDays: config.closeAfterDays });
+  }
   if (apiPool && producer && apiQueues) {
     app = await buildApp({
       pool: apiPool,

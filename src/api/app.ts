@@ -33,6 +33,7 @@ import { ratingsRoutes } from './ratings.routes.ts';
 import { Rating } from './rating-schema.ts';
 import { arbitrationsRoutes } from './arbitrations.routes.ts';
 import { campaignLifecycleRoutes } from './campaign-lifecycle.routes.ts';
+import { heldSendsRoutes } from './held-sends.routes.ts';
 import { dashboardPlugin, type DashboardDeps } from '../web/dashboard/plugin.ts';
 import { webhooksRoutes, Webhook } from './webhooks.routes.ts';
 import { queueEventSink } from '../queue/webhooks.job.ts';
@@ -113,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(statsRoutes, { pool: deps.pool });
       await v1.register(rankingRoutes, { pool: deps.pool });
       await v1.register(campaignLifecycleRoutes, { pool: deps.pool, queues: deps.queues });
+      await v1.register(heldSendsRoutes, { pool: deps.pool, queues: deps.queues });
       await v1.register(webhooksRoutes, { pool: deps.pool, secretBox: deps.secretBox });
       await v1.register(reportRoutes, { pool: deps.pool, pdfRenderer: deps.pdfRenderer });
       await v1.register(ratingsRoutes, { pool: deps.pool });

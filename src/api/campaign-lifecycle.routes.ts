@@ -26,10 +26,12 @@ import { remindedByHand } from '../flow/send-reminder.ts';
 import { requestReminder } from '../queue/send-reminder.job.ts';
 import { ApiProblem, conflict, found, notFound, unprocessable, type FieldError } from './problem.ts';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
+import { heldFields, presentHeld } from './held-schema.ts';
+import { latestResolutions, listHeldResolutions, resolutionKey } from '../db/held-sends.repo.ts';
 import type { Pool } from '../db/pool.ts';
 
 const ReminderStatusSchema = Type.Union(['due', 'sending', 'sent', 'cancelled', 'failed'].map((s) => Type.Literal(s)));
-const Reminder = Type.Object({
+export const Reminder = Type.Object({
   id: Uuid,
   probeId: Uuid,
   campaignId: Uuid,
@@ -40,6 +42,7 @@ const Reminder = Type.Object({
   messageId: Nullable(Type.String()),
   status: ReminderStatusSchema,
   error: Nullable(Type.String()),
+  ...heldFields,
   createdAt: Timestamp,
 });
 
@@ -150,13 +153,16 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycl
           campaignId: Type.Optional(Uuid),
           probeId: Type.Optional(Uuid),
           channel: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('webform')])),
+          held: Type.Optional(Type.Boolean({ description: 'true: only the reminders held for an auditor (to settle with POST /v1/probes/:id/reminders/:seq/held-resolution); false: none of them' })),
         }),
         response: { 200: Page(Reminder), ...commonErrors },
       },
     },
     async (request) => {
-      const { status, campaignId, probeId, channel } = request.query;
-      return listReminders(pool, request.query, { status: status as ReminderStatus | undefined, campaignId, probeId, channel });
+      const { status, campaignId, probeId, channel, held } = request.query;
+      const page = await listReminders(pool, request.query, { status: status as ReminderStatus | undefined, campaignId, probeId, channel, held });
+      const latest = latestResolutions(await listHeldResolutions(pool, [...new Set(page.items.map((r) => r.probeId))]));
+      return { ...page, items: page.items.map((r) => ({ ...r, ...presentHeld(r, latest.get(resolutionKey(r.probeId, r.seq))) })) };
     },
   );
 
@@ -204,7 +210,7 @@ export const campaignLifecycleRoutes: FastifyPluginAsyncTypebox<CampaignLifecycl
       });
       if (queues) await requestReminder(queues, id, seq + 1);
       await emit([reminderSentEvent({ ...probe, probeId: probe.id }, seq, sentAt)], request.log);
-      return { ...confirmed, campaignId: probe.campaignId, channel: probe.channel };
+      return { ...confirmed, ...presentHeld(confirmed, undefined), campaignId: probe.campaignId, channel: probe.channel };
     },
   );
 };

@@ -10,6 +10,7 @@ import {
   updateCampaign,
   type CampaignPatch,
 } from '../db/campaigns.repo.ts';
+import { countHeldSends } from '../db/held-sends.repo.ts';
 import { listOutcomeProbeIds } from '../db/outcomes.repo.ts';
 import { withTransaction } from '../db/pool.ts';
 import { recomputeOutcome } from '../flow/recompute-outcome.ts';
@@ -69,7 +70,20 @@ const fields = {
 };
 
 export const Campaign = Type.Object(
-  { id: Uuid, status: Status, ...fields, closedAt: Nullable(Timestamp), createdAt: Timestamp, updatedAt: Timestamp },
+  {
+    id: Uuid,
+    status: Status,
+    ...fields,
+    closedAt: Nullable(Timestamp),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    heldSends: Type.Optional(
+      Type.Object(
+        { probes: Type.Integer({ minimum: 0 }), reminders: Type.Integer({ minimum: 0 }) },
+        { description: 'sends held for an auditor, to settle (GET /v1/probes?campaignId=…&held=true, GET /v1/reminders?campaignId=…&held=true)' },
+      ),
+    ),
+  },
   { $id: 'Campaign' },
 );
 const CampaignInput = Type.Object(
@@ -90,6 +104,12 @@ export interface CampaignsRouteOptions {
   pool: Pool;
 }
 
+/** Campaigns with the count of their sends held for an auditor. */
+async function withHeldSends<T extends { id: string }>(pool: Pool, campaigns: readonly T[]) {
+  const counts = await countHeldSends(pool, campaigns.map((c) => c.id));
+  return campaigns.map((c) => ({ ...c, heldSends: counts.get(c.id)! }));
+}
+
 export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> = async (app, { pool }) => {
 
   app.get(
@@ -101,7 +121,10 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         response: { 200: Page(Type.Ref('Campaign')), ...commonErrors },
       },
     },
-    async (request) => listCampaigns(pool, request.query, request.query),
+    async (request) => {
+      const page = await listCampaigns(pool, request.query, request.query);
+      return { ...page, items: await withHeldSends(pool, page.items) };
+    },
   );
 
   app.post('/campaigns', { config: auditor, schema: { tags, body: CampaignInput, response: { 201: Type.Ref('Campaign'), ...commonErrors } } }, async (request, reply) => {
@@ -126,12 +149,13 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         mailboxIds: b.mailboxIds ?? [],
       }),
     );
-    return reply.code(201).send(campaign);
+    return reply.code(201).send({ ...campaign, heldSends: { probes: 0, reminders: 0 } });
   });
 
-  app.get('/campaigns/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Campaign'), ...commonErrors } } }, async (request) =>
-    found(await findCampaign(pool, request.params.id), 'campaign', request.params.id),
-  );
+  app.get('/campaigns/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Campaign'), ...commonErrors } } }, async (request) => {
+    const campaign = found(await findCampaign(pool, request.params.id), 'campaign', request.params.id);
+    return (await withHeldSends(pool, [campaign]))[0]!;
+  });
 
   app.patch(
     '/campaigns/:id',
@@ -155,7 +179,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         startsAt: b.startsAt === undefined ? undefined : toDate(b.startsAt),
         endsAt: b.endsAt === undefined ? undefined : toDate(b.endsAt),
       };
-      return found(
+      const updated = found(
         await withTransaction(pool, async (tx) => {
           const updated = await updateCampaign(tx, id, patch);
           // outcomes are measured against these: measure them again, in the same transaction
@@ -167,6 +191,7 @@ export const campaignsRoutes: FastifyPluginAsyncTypebox<CampaignsRouteOptions> =
         'campaign',
         id,
       );
+      return (await withHeldSends(pool, [updated]))[0]!;
     },
   );
 

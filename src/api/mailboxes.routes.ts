@@ -295,7 +295,7 @@ export const mailboxesRoutes: FastifyPluginAsyncTypebox<MailboxesRouteOptions> =
  * A host that resolves to a loopback, private, link-local… address is refused with a 422
  * saying what to do (the same check runs again at each connection, against DNS rebinding).
  * A custom OAuth2 token endpoint's host is held to the same rule (and the same
- * SONDE_ALLOW_PRIVATE_HOSTS), checked here only. A name that does not resolve now is
+ * SONDE_ALLOW_PRIVATE_HOSTS), checked here and at each token request (`http/guarded-fetch.ts`). A name that does not resolve now is
  * accepted: DNS may be down, and the sync will say so.
  */
 async function checkHosts(body: { imap?: ServerBody | undefined; smtp?: ServerBody | null | undefined }): Promise<void> {

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { findCampaign, transitionCampaign } from '../db/campaigns.repo.ts';
 import { findOutcome, findOutcomes } from '../db/outcomes.repo.ts';
 import { findMailbox } from '../db/mailboxes.repo.ts';
-import { findProbe, insertProbe, listProbes, type ProbeStatus } from '../db/probes.repo.ts';
+import { findProbe, insertProbe, listProbes, type Probe as ProbeRecord, type ProbeStatus } from '../db/probes.repo.ts';
 import { listMessages } from '../db/messages.repo.ts';
 import { findReplyFigures } from '../db/reply-views.repo.ts';
 import { roundHours } from '../audit/timing.ts';
@@ -17,6 +17,8 @@ import { recomputeOutcome } from '../flow/recompute-outcome.ts';
 import { enqueueSendProbes } from '../queue/send-probe.job.ts';
 import { requestReminder } from '../queue/send-reminder.job.ts';
 import { presentOutcome } from './outcome-schema.ts';
+import { heldFields, presentHeld } from './held-schema.ts';
+import { latestResolutions, listHeldResolutions } from '../db/held-sends.repo.ts';
 import { found, unprocessable } from './problem.ts';
 import { Email, IdParams, Nullable, Page, PageQuery, Timestamp, Uuid, commonErrors } from './schemas.ts';
 import type { Pool } from '../db/pool.ts';
@@ -53,6 +55,7 @@ export const Probe = Type.Object(
     sentAt: Nullable(Timestamp),
     status: Status,
     error: Nullable(Type.String()),
+    ...heldFields,
     outcome: Nullable(Type.Ref('Outcome')),
     replies: Type.Optional(Type.Array(ProbeReply)),
     createdAt: Timestamp,
@@ -96,19 +99,28 @@ export const probesRoutes: FastifyPluginAsyncTypebox<ProbesRouteOptions> = async
     {
       schema: {
         tags,
-        querystring: Type.Object({ ...PageQuery, campaignId: Type.Optional(Uuid), brandId: Type.Optional(Uuid), mailboxId: Type.Optional(Uuid), status: Type.Optional(Status) }),
+        querystring: Type.Object({
+          ...PageQuery,
+          campaignId: Type.Optional(Uuid),
+          brandId: Type.Optional(Uuid),
+          mailboxId: Type.Optional(Uuid),
+          status: Type.Optional(Status),
+          held: Type.Optional(Type.Boolean({ description: 'true: only the probes held for an auditor (to settle with POST /v1/probes/:id/held-resolution); false: none of them' })),
+        }),
         response: { 200: Page(Type.Ref('Probe')), ...commonErrors },
       },
     },
     async (request) => {
-      const { campaignId, brandId, mailboxId, status } = request.query;
-      const page = await listProbes(db, request.query, { campaignId, brandId, mailboxId, status: status as ProbeStatus | undefined });
-      const outcomes = await findOutcomes(db, page.items.map((p) => p.id));
+      const { campaignId, brandId, mailboxId, status, held } = request.query;
+      const page = await listProbes(db, request.query, { campaignId, brandId, mailboxId, status: status as ProbeStatus | undefined, held });
+      const ids = page.items.map((p) => p.id);
+      const [outcomes, resolutions] = await Promise.all([findOutcomes(db, ids), listHeldResolutions(db, ids)]);
+      const latest = latestResolutions(resolutions.filter((r) => r.reminderSeq === null));
       return {
         ...page,
         items: page.items.map((p) => {
           const outcome = outcomes.get(p.id);
-          return { ...p, outcome: outcome ? presentOutcome(outcome) : null };
+          return { ...p, ...presentHeld(p, latest.get(p.id)), outcome: outcome ? presentOutcome(outcome) : null };
         }),
       };
     },
@@ -164,29 +176,37 @@ export const probesRoutes: FastifyPluginAsyncTypebox<ProbesRouteOptions> = async
       else await enqueueSendProbes(queues, [probe]);
     }
     const outcome = await findOutcome(db, probe.id);
-    return reply.code(201).send({ ...probe, outcome: outcome ? presentOutcome(outcome) : null, replies: [] });
+    return reply.code(201).send({ ...probe, ...presentHeld(probe, undefined), outcome: outcome ? presentOutcome(outcome) : null, replies: [] });
   });
 
-  app.get('/probes/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Probe'), ...commonErrors } } }, async (request) => {
-    const probe = found(await findProbe(db, request.params.id), 'probe', request.params.id);
-    const [outcome, messages] = await Promise.all([findOutcome(db, probe.id), listMessages(db, { limit: 500 }, { probeId: probe.id })]);
-    const figures = await findReplyFigures(db, messages.items.map((m) => m.id));
-    const replies = messages.items
-      .map((m) => {
-        const f = figures.get(m.id);
-        return {
-          id: m.id,
-          kind: f?.kind ?? m.kind,
-          from: m.from.address,
-          subject: m.subject,
-          receivedAt: m.receivedAt,
-          delayHours: f?.delayHours == null ? null : roundHours(f.delayHours),
-          businessDelayHours: f?.businessDelayHours == null ? null : roundHours(f.businessDelayHours),
-          late: f?.late ?? false,
-        };
-      })
-      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
-    return { ...probe, outcome: outcome ? presentOutcome(outcome) : null, replies };
-  });
+  app.get('/probes/:id', { schema: { tags, params: IdParams, response: { 200: Type.Ref('Probe'), ...commonErrors } } }, async (request) =>
+    presentProbe(db, found(await findProbe(db, request.params.id), 'probe', request.params.id)),
+  );
 };
 
+/** A probe as `GET /v1/probes/:id` gives it: with its outcome, its replies in order and its hold. */
+export async function presentProbe(db: Pool, probe: ProbeRecord) {
+  const [outcome, messages, resolutions] = await Promise.all([
+    findOutcome(db, probe.id),
+    listMessages(db, { limit: 500 }, { probeId: probe.id }),
+    listHeldResolutions(db, [probe.id]),
+  ]);
+  const figures = await findReplyFigures(db, messages.items.map((m) => m.id));
+  const replies = messages.items
+    .map((m) => {
+      const f = figures.get(m.id);
+      return {
+        id: m.id,
+        kind: f?.kind ?? m.kind,
+        from: m.from.address,
+        subject: m.subject,
+        receivedAt: m.receivedAt,
+        delayHours: f?.delayHours == null ? null : roundHours(f.delayHours),
+        businessDelayHours: f?.businessDelayHours == null ? null : roundHours(f.businessDelayHours),
+        late: f?.late ?? false,
+      };
+    })
+    .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+  const latest = latestResolutions(resolutions.filter((r) => r.reminderSeq === null)).get(probe.id);
+  return { ...probe, ...presentHeld(probe, latest), outcome: outcome ? presentOutcome(outcome) : null, replies };
+}

@@ -3,6 +3,7 @@
  * sealed before it reaches the database and absent from every response schema.
  * `/:id/deliveries` lists every delivery attempt with the receiver's answer.
  */
+import { RefusedHostError, resolveAllowedHost } from '../mail/host-guard.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WEBHOOK_EVENT_TYPES, WEBHOOK_FORMATS } from '../audit/webhook-payload.ts';
@@ -86,7 +87,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRouteOptions> = a
     { config: adminOnly, schema: { tags, body: WebhookInput, response: { 201: Type.Ref('Webhook'), ...commonErrors } } },
     async (request, reply) => {
       const { secret, ...body } = request.body;
-      checkUrl(body.url);
+      await checkUrl(body.url);
       // the secret is sealed for its row: the id is chosen before the insert
       const id = randomUUID();
       const webhook = await insertWebhook(pool, { ...body, id, sealedSecret: secretBox.seal(secret, webhookSecretContext(id)) });
@@ -104,7 +105,7 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRouteOptions> = a
     { config: adminOnly, schema: { tags, params: IdParams, body: WebhookPatch, response: { 200: Type.Ref('Webhook'), ...commonErrors } } },
     async (request) => {
       const { secret, ...body }: Static<typeof WebhookPatch> = request.body;
-      if (body.url !== undefined) checkUrl(body.url);
+      if (body.url !== undefined) await checkUrl(body.url);
       const updated = await updateWebhook(pool, request.params.id, { ...body, sealedSecret: secret === undefined ? undefined : secretBox.seal(secret, webhookSecretContext(request.params.id)) });
       return found(updated, 'webhook', request.params.id);
     },
@@ -128,8 +129,13 @@ export const webhooksRoutes: FastifyPluginAsyncTypebox<WebhooksRouteOptions> = a
   );
 };
 
-/** `format: uri` accepts any scheme; deliveries go over HTTP only. */
-function checkUrl(url: string): void {
+/**
+ * `format: uri` accepts any scheme; deliveries go over HTTP only, to a public host (as a mail
+ * server's; SONDE_ALLOW_PRIVATE_HOSTS allows private ones). Checked again at every delivery's
+ * connection (`http/guarded-fetch.ts`), against DNS rebinding; a name that does not resolve
+ * now is accepted, and its deliveries will say so.
+ */
+async function checkUrl(url: string): Promise<void> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -139,4 +145,9 @@ function checkUrl(url: string): void {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw unprocessable(`url must be http or https, not ${parsed.protocol.replace(':', '')}`, [{ field: 'body/url', message: 'must be an http or https URL' }]);
   }
+  const refusal = await resolveAllowedHost(parsed.hostname.replace(/^\[(.*)\]$/u, '$1')).then(
+    () => null,
+    (err: unknown) => (err instanceof RefusedHostError ? err : null),
+  );
+  if (refusal) throw unprocessable(refusal.message.replace('mail servers must be public hosts', 'webhook receivers must be public hosts'), [{ field: 'body/url', message: refusal.message }]);
 }

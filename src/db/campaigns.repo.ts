@@ -333,10 +333,28 @@ export async function closeCampaign(db: Queryable, campaignId: string, at: Date)
 /** closed → running, outcomes thawed. Call inside a transaction. Nothing cancelled at closing comes back. */
 export async function reopenCampaign(db: Queryable, campaignId: string): Promise<boolean> {
   const result = await db.query(
-    `update campaigns set status = 'running', closed_at = null, updated_at = now() where id = $1 and status = 'closed'`,
+    `update campaigns set status = 'running', closed_at = null, reopened_at = now(), updated_at = now() where id = $1 and status = 'closed'`,
     [campaignId],
   );
   if ((result.rowCount ?? 0) === 0) return false;
   await db.query('update outcomes set frozen = false, updated_at = now() where campaign_id = $1', [campaignId]);
   return true;
+}
+
+/**
+ * What the campaign jobs must hold after Redis lost its data: the automatic close of every
+ * planned campaign still open (`endsAt` given; not one an auditor reopened, which closes by
+ * hand), and the planning of every scheduled campaign not planned yet.
+ */
+export async function listCampaignJobsToRebuild(db: Queryable): Promise<{ closing: Array<{ id: string; endsAt: Date }>; unplanned: string[] }> {
+  const { rows } = await db.query<{ id: string; ends_at: Date | null; planned: boolean }>(
+    `select id, ends_at, planned_at is not null as planned from campaigns
+      where (status in ('scheduled', 'running') and planned_at is not null and ends_at is not null and reopened_at is null)
+         or (status = 'scheduled' and planned_at is null)
+      order by id`,
+  );
+  return {
+    closing: rows.filter((r) => r.planned).map((r) => ({ id: r.id, endsAt: r.ends_at! })),
+    unplanned: rows.filter((r) => !r.planned).map((r) => r.id),
+  };
 }

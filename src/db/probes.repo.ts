@@ -23,6 +23,8 @@ export interface Probe {
   status: ProbeStatus;
   smtpResponse: string | null;
   error: string | null;
+  /** Held for an auditor since then (an interrupted send with no copy in the Sent folder; `error` says why); null otherwise. */
+  heldAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -60,6 +62,7 @@ export interface ProbeRow {
   status: ProbeStatus;
   smtp_response: string | null;
   error: string | null;
+  held_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -81,6 +84,7 @@ export const toProbe = (row: ProbeRow): Probe => ({
   status: row.status,
   smtpResponse: row.smtp_response,
   error: row.error,
+  heldAt: row.held_at,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -119,16 +123,19 @@ export interface ProbeFilter {
   brandId?: string | undefined;
   mailboxId?: string | undefined;
   status?: ProbeStatus | undefined;
+  /** true: only the probes held for an auditor; false: none of them. */
+  held?: boolean | undefined;
 }
 
 export async function listProbes(db: Queryable, page: PageRequest, filter: ProbeFilter): Promise<Page<Probe>> {
-  const clause = pageClause(page, 5);
+  const clause = pageClause(page, 6);
   const { rows } = await db.query<ProbeRow>(
     `select * from probes
       where ($1::uuid is null or campaign_id = $1) and ($2::uuid is null or brand_id = $2)
         and ($3::uuid is null or mailbox_id = $3) and ($4::text is null or status = $4)
+        and ($5::boolean is null or (held_at is not null) = $5)
         and ${clause.sql}`,
-    [filter.campaignId ?? null, filter.brandId ?? null, filter.mailboxId ?? null, filter.status ?? null, ...clause.values],
+    [filter.campaignId ?? null, filter.brandId ?? null, filter.mailboxId ?? null, filter.status ?? null, filter.held ?? null, ...clause.values],
   );
   return toPage(rows, page.limit, toProbe);
 }

@@ -17,6 +17,8 @@ export interface Reminder {
   messageId: string | null;
   status: ReminderStatus;
   error: string | null;
+  /** Held for an auditor since then (see `holdReminder`; `error` says why); null otherwise. */
+  heldAt: Date | null;
   createdAt: Date;
 }
 
@@ -29,6 +31,7 @@ interface ReminderRow {
   internet_message_id: string | null;
   status: ReminderStatus;
   error: string | null;
+  held_at: Date | null;
   created_at: Date;
 }
 
@@ -41,6 +44,7 @@ const toReminder = (row: ReminderRow): Reminder => ({
   messageId: row.internet_message_id,
   status: row.status,
   error: row.error,
+  heldAt: row.held_at,
   createdAt: row.created_at,
 });
 
@@ -116,6 +120,23 @@ export async function failReminder(db: Queryable, probeId: string, seq: number, 
   ]);
 }
 
+/**
+ * A probe recorded sent after its campaign closed (a held send settled late): its reminders,
+ * which closing cancelled for the other probes, are recorded `cancelled` as well, so that a
+ * reopen never sends them.
+ */
+export async function cancelRemindersAfterClosing(db: Queryable, probeId: string): Promise<void> {
+  await db.query(
+    `insert into reminders (probe_id, seq, due_at, status)
+     select p.id, s.seq, p.sent_at + make_interval(secs => c.reminder_after_hours * 3600 * s.seq), 'cancelled'
+       from probes p join campaigns c on c.id = p.campaign_id
+            cross join lateral generate_series(1, c.reminder_max) as s(seq)
+      where p.id = $1 and c.status = 'closed' and p.status = 'sent' and p.sent_at is not null
+     on conflict (probe_id, seq) do nothing`,
+    [probeId],
+  );
+}
+
 /** due → cancelled; false when it was not due. */
 export async function cancelReminder(db: Queryable, reminderId: string): Promise<boolean> {
   const result = await db.query(`update reminders set status = 'cancelled' where id = $1 and status = 'due'`, [reminderId]);
@@ -141,15 +162,23 @@ export interface ReminderListItem extends Reminder {
 export async function listReminders(
   db: Queryable,
   page: PageRequest,
-  filter: { status?: ReminderStatus | undefined; campaignId?: string | undefined; probeId?: string | undefined; channel?: ProbeChannel | undefined },
+  filter: {
+    status?: ReminderStatus | undefined;
+    campaignId?: string | undefined;
+    probeId?: string | undefined;
+    channel?: ProbeChannel | undefined;
+    /** true: only the reminders held for an auditor; false: none of them. */
+    held?: boolean | undefined;
+  },
 ): Promise<Page<ReminderListItem>> {
-  const clause = pageClause(page, 5, 'r');
+  const clause = pageClause(page, 6, 'r');
   const { rows } = await db.query<ReminderRow & { campaign_id: string; channel: ProbeChannel }>(
     `select r.*, p.campaign_id, p.channel from reminders r join probes p on p.id = r.probe_id
       where ($1::text is null or r.status = $1) and ($2::uuid is null or p.campaign_id = $2)
         and ($3::uuid is null or r.probe_id = $3) and ($4::text is null or p.channel = $4)
+        and ($5::boolean is null or (r.held_at is not null) = $5)
         and ${clause.sql}`,
-    [filter.status ?? null, filter.campaignId ?? null, filter.probeId ?? null, filter.channel ?? null, ...clause.values],
+    [filter.status ?? null, filter.campaignId ?? null, filter.probeId ?? null, filter.channel ?? null, filter.held ?? null, ...clause.values],
   );
   return toPage(rows, page.limit, (row) => ({ ...toReminder(row), campaignId: row.campaign_id, channel: row.channel }));
 }

@@ -71,6 +71,9 @@ export interface ReportProbe {
   scheduledAt: Date | null;
   sentAt: Date | null;
   smtpResponse: string | null;
+  /** Held for an auditor since then (an interrupted send with no evidence), with why; null otherwise. */
+  heldAt: Date | null;
+  heldReason: string | null;
   scenarioName: string | null;
   persona: string;
   mailboxAddress: string;
@@ -89,6 +92,8 @@ interface ProbeRow {
   scheduled_at: Date | null;
   sent_at: Date | null;
   smtp_response: string | null;
+  held_at: Date | null;
+  error: string | null;
   scenario_name: string | null;
   persona: string;
   mailbox_address: string;
@@ -111,7 +116,7 @@ interface ProbeRow {
 export async function listReportProbes(db: Queryable, campaignId: string, brandId: string | null): Promise<ReportProbe[]> {
   const { rows } = await db.query<ProbeRow>(
     `select p.id, p.brand_id, p.channel, p.status, p.recipient, p.persona_address, p.subject, p.scheduled_at, p.sent_at,
-            p.smtp_response, s.name as scenario_name, pe.first_name || ' ' || pe.last_name as persona, m.address as mailbox_address,
+            p.smtp_response, p.held_at, p.error, s.name as scenario_name, pe.first_name || ' ' || pe.last_name as persona, m.address as mailbox_address,
             o.probe_id is not null as has_outcome, o.acknowledged_at, o.ack_delay_hours, o.answered_at, o.answer_reply_id,
             o.delay_hours, o.business_delay_hours, o.within_norms, o.reminders_sent, o.answered_after_reminder,
             o.follow_ups, o.bounced, o.score
@@ -135,6 +140,8 @@ export async function listReportProbes(db: Queryable, campaignId: string, brandI
     scheduledAt: r.scheduled_at,
     sentAt: r.sent_at,
     smtpResponse: r.smtp_response,
+    heldAt: r.held_at,
+    heldReason: r.held_at ? r.error : null,
     scenarioName: r.scenario_name,
     persona: r.persona,
     mailboxAddress: r.mailbox_address,

@@ -11,6 +11,7 @@ import type { ReplyAnalysis } from '../audit/analyse.ts';
 import type { ReplyScore } from '../audit/score.ts';
 import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
 import { findDkimVerdicts, type StoredDkimVerdict } from '../db/dkim.repo.ts';
+import { listHeldResolutions, type HeldResolution } from '../db/held-sends.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import { computeRanking, type CampaignRanking } from '../db/ranking.repo.ts';
 import {
@@ -45,6 +46,8 @@ export interface ReplyEvidence extends Omit<ReportReply, 'sourceGz'> {
 export interface ProbeEvidence extends ReportProbe {
   replies: ReplyEvidence[];
   reminders: ReportReminder[];
+  /** How auditors settled the probe's (or its reminders') sends once held for review, oldest first. */
+  heldResolutions: HeldResolution[];
   /** The score grid of the probe's answer, overrides applied; null when unanswered. */
   score: ReplyScore | null;
 }
@@ -114,7 +117,7 @@ export async function loadCampaignReport(pool: Pool, campaignId: string, brandId
     listReportProbes(pool, campaignId, brandId),
   ]);
   const probeIds = probes.map((p) => p.id);
-  const [replies, reminders] = await Promise.all([listReportReplies(pool, probeIds), listReportReminders(pool, probeIds)]);
+  const [replies, reminders, resolutions] = await Promise.all([listReportReplies(pool, probeIds), listReportReminders(pool, probeIds), listHeldResolutions(pool, probeIds)]);
   const replyIds = replies.map((r) => r.id);
   const [analyses, dkim] = await Promise.all([listLatestAnalyses(pool, replyIds), findDkimVerdicts(pool, replyIds)]);
   const answerIds = probes.map((p) => p.outcome?.answerReplyId).filter((id): id is string => Boolean(id));
@@ -137,11 +140,13 @@ export async function loadCampaignReport(pool: Pool, campaignId: string, brandId
   const replyEvidence = await mapLimit(replies, 8, evidenceOfReply);
   const repliesOf = groupBy(replyEvidence, (r) => r.probeId);
   const remindersOf = groupBy(reminders, (r) => r.probeId);
+  const resolutionsOf = groupBy(resolutions, (r) => r.probeId);
   const probesOf = groupBy(
     probes.map((probe) => ({
       ...probe,
       replies: repliesOf.get(probe.id) ?? [],
       reminders: remindersOf.get(probe.id) ?? [],
+      heldResolutions: resolutionsOf.get(probe.id) ?? [],
       score: probe.outcome?.answerReplyId ? (scores.get(probe.outcome.answerReplyId) ?? null) : null,
     })),
     (p) => p.brandId,

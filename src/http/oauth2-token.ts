@@ -9,6 +9,7 @@
  * never quote a secret (the endpoint's own `error` and `error_description` only).
  */
 import { createHash } from 'node:crypto';
+import { guardedFetch, refusedHostReason } from './guarded-fetch.ts';
 
 export const OAUTH2_PROVIDERS = ['google', 'microsoft', 'custom'] as const;
 export type OAuth2Provider = (typeof OAUTH2_PROVIDERS)[number];
@@ -82,7 +83,8 @@ export async function refreshAccessToken(login: OAuth2Login, options: { fetch?: 
   const host = safeHost(login.tokenUrl);
   let response: Response;
   try {
-    response = await (options.fetch ?? fetch)(login.tokenUrl, {
+    // the endpoint's host is checked again at connection time (a custom tokenUrl comes from an API client)
+    response = await (options.fetch ?? guardedFetch)(login.tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
@@ -91,6 +93,8 @@ export async function refreshAccessToken(login: OAuth2Login, options: { fetch?: 
     });
   } catch (err) {
     const e = err as { name?: string; cause?: { code?: string }; message?: string };
+    const refused = refusedHostReason(err);
+    if (refused) throw new OAuth2TokenError(`the OAuth2 token endpoint ${host} is refused: ${refused}`, false);
     const why = e.name === 'TimeoutError' ? 'no answer in time' : (e.cause?.code ?? e.message ?? 'network error');
     throw new OAuth2TokenError(`the OAuth2 token endpoint ${host} could not be reached (${why}); the next poll tries again`, false);
   }

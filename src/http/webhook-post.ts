@@ -1,8 +1,11 @@
 /**
  * The one outgoing HTTP request of a webhook delivery: a POST with a bounded timeout,
  * no redirects followed (a 3xx is a failure like any non-2xx), the answer's body
- * discarded unread. Never throws: the result says what happened.
+ * discarded unread, the receiver's host held to the host rule at connection time
+ * (`guarded-fetch.ts`). Never throws: the result says what happened.
  */
+import { guardedFetch, refusedHostReason } from './guarded-fetch.ts';
+
 export interface PostResult {
   ok: boolean;
   statusCode: number | null;
@@ -17,7 +20,7 @@ export const postJson: PostJson = async (url, body, headers, timeoutMs) => {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(url, {
+    const response = await guardedFetch(url, {
       method: 'POST',
       body,
       headers: { 'content-type': 'application/json', 'user-agent': 'Sonde-Webhooks/1', ...headers },
@@ -36,6 +39,8 @@ export const postJson: PostJson = async (url, body, headers, timeoutMs) => {
 function describe(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms (timeout)`;
+  const refused = refusedHostReason(err);
+  if (refused) return `the receiver's host is refused: ${refused}`;
   const cause = e.cause;
   if (cause?.code === 'ECONNREFUSED') return 'the receiver refused the connection (ECONNREFUSED)';
   if (cause?.code === 'ENOTFOUND') return 'the receiver host was not found (ENOTFOUND)';

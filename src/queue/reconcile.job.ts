@@ -10,16 +10,19 @@
  * delayed jobs of every probe and reminder to come, not only the late ones: a marker key
  * kept beside the queues says so when it is gone, and the next run then rebuilds every
  * schedule (each planned probe at its time, the next reminder of each sent probe) before
- * setting the marker again.
+ * setting the marker again; and the campaigns' own jobs with them: each planned campaign's
+ * automatic close (at once for one past its time) and the planning of a scheduled one.
  */
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { listOpenPlannedProbes, listStalledProbes } from '../db/probes.repo.ts';
 import { listStalledReminders } from '../db/reminders.repo.ts';
+import { listCampaignJobsToRebuild } from '../db/campaigns.repo.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { SYSTEM_TIMING, delayUntil, hoursAfter, type Timing } from '../clock.ts';
-import { jobIds, type Queues, type SendProbeJob, type SendReminderJob } from './queues.ts';
+import type { Queues } from './queues.ts';
+import { requeueReminder, requeueSendProbe } from './requeue.ts';
+import { campaignCloseJobId, requestCampaignSchedule, type CampaignJob, type CampaignJobName } from './campaign.job.ts';
 
 /** How late a planned probe or a due reminder is before its job is taken for lost: five minutes. */
 export const LOST_AFTER_HOURS = 5 / 60;
@@ -38,6 +41,15 @@ export interface Reconciled {
   rebuilt: boolean;
 }
 
+export interface Rebuilt {
+  probes: number;
+  reminders: number;
+  /** Automatic-close jobs queued again. */
+  closings: number;
+  /** Scheduled campaigns whose planning was queued again. */
+  plannings: number;
+}
+
 /** The marker of a Redis that still holds the queues' data; gone after a restart without persistence or a flush. */
 const markerKey = (queues: Queues) => `${queues['send-probe'].opts.prefix ?? 'bull'}:sonde:queues-alive`;
 
@@ -47,6 +59,8 @@ export interface ReconcileDeps {
   logger: Logger;
   /** The queues' Redis, where the marker is kept; without it no data loss is detected. */
   redis?: Pick<Redis, 'exists' | 'set'> | undefined;
+  /** `SONDE_CLOSE_AFTER_DAYS`: when a campaign closes after its end; without it no close job is rebuilt. */
+  closeAfterDays?: number | undefined;
 }
 
 export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTEM_TIMING): Promise<Reconciled> {
@@ -62,11 +76,11 @@ export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTE
   const probeIds = await listStalledProbes(deps.pool, lostBefore, hoursAfter(now, -SENDING_FOR_HOURS, timing), BATCH);
   let probes = 0;
   for (const probeId of probeIds) {
-    if (await requeue(deps.queues['send-probe'], jobIds.sendProbe(probeId), 'send', { probeId } satisfies SendProbeJob)) probes++;
+    if (await requeueSendProbe(deps.queues, probeId)) probes++;
   }
   let reminders = 0;
   for (const { probeId, seq } of await listStalledReminders(deps.pool, lostBefore, timing.msPerHour, BATCH)) {
-    if (await requeue(deps.queues['send-reminder'], jobIds.sendReminder(probeId, seq), 'remind', { probeId, seq } satisfies SendReminderJob)) reminders++;
+    if (await requeueReminder(deps.queues, probeId, seq)) reminders++;
   }
   if (probes + reminders > 0) deps.logger.warn({ probes, reminders }, 'lost send jobs queued again');
   return { probes, reminders, rebuilt };
@@ -76,32 +90,37 @@ export async function reconcileSends(deps: ReconcileDeps, timing: Timing = SYSTE
  * Every planned probe queued again at its time, and the next reminder of every sent probe
  * (whose job waits for its due time itself); live jobs are left alone.
  */
-async function rebuildSchedules(deps: { pool: Pool; queues: Queues }, timing: Timing): Promise<{ probes: number; reminders: number }> {
+export async function rebuildSchedules(deps: Pick<ReconcileDeps, 'pool' | 'queues' | 'closeAfterDays'>, timing: Timing): Promise<Rebuilt> {
   let probes = 0;
   for (const probe of await listOpenPlannedProbes(deps.pool, REBUILD_BATCH)) {
     const delay = probe.scheduledAt ? delayUntil(probe.scheduledAt, timing) : 0;
-    if (await requeue(deps.queues['send-probe'], jobIds.sendProbe(probe.id), 'send', { probeId: probe.id } satisfies SendProbeJob, delay)) probes++;
+    if (await requeueSendProbe(deps.queues, probe.id, delay)) probes++;
   }
   let reminders = 0;
   const anyTime = hoursAfter(timing.now(), 24 * 365 * 10, timing);
   for (const { probeId, seq } of await listStalledReminders(deps.pool, anyTime, timing.msPerHour, REBUILD_BATCH)) {
-    if (await requeue(deps.queues['send-reminder'], jobIds.sendReminder(probeId, seq), 'remind', { probeId, seq } satisfies SendReminderJob)) reminders++;
+    if (await requeueReminder(deps.queues, probeId, seq)) reminders++;
   }
-  return { probes, reminders };
+  return { probes, reminders, ...(await rebuildCampaignJobs(deps, timing)) };
 }
 
 /**
- * Adds the job unless one with its id is alive (waiting, delayed, running). A finished one
- * (completed, or failed with its reason kept) holds the deterministic id and would swallow
- * the new job: it is removed first. False when a live job is there.
+ * Each planned campaign's automatic close at `endsAt` + `closeAfterDays` (now for one past it),
+ * and the planning of each scheduled campaign not planned yet. A close job still kept under
+ * its id (the marker alone was lost) is left as it is: it ran, or it will.
  */
-async function requeue(queue: Queue, jobId: string, name: string, data: object, delay = 0): Promise<boolean> {
-  const existing = await queue.getJob(jobId);
-  if (existing) {
-    const state = await existing.getState();
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return false;
-    await existing.remove();
+async function rebuildCampaignJobs(deps: Pick<ReconcileDeps, 'pool' | 'queues' | 'closeAfterDays'>, timing: Timing): Promise<{ closings: number; plannings: number }> {
+  const { closing, unplanned } = await listCampaignJobsToRebuild(deps.pool);
+  let closings = 0;
+  if (deps.closeAfterDays !== undefined) {
+    for (const campaign of closing) {
+      const jobId = campaignCloseJobId(campaign.id);
+      if (await deps.queues.campaigns.getJob(jobId)) continue;
+      const closeAt = hoursAfter(campaign.endsAt, deps.closeAfterDays * 24, timing);
+      await deps.queues.campaigns.add('close' satisfies CampaignJobName, { campaignId: campaign.id } satisfies CampaignJob, { jobId, delay: delayUntil(closeAt, timing) });
+      closings++;
+    }
   }
-  await queue.add(name, data, { jobId, delay });
-  return true;
+  for (const campaignId of unplanned) await requestCampaignSchedule(deps.queues, campaignId);
+  return { closings, plannings: unplanned.length };
 }

@@ -19,7 +19,15 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
-export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logger; refreshMs?: number; redis?: ReconcileDeps['redis'] }): Scheduler {
+export function startScheduler(deps: {
+  pool: Pool;
+  queues: Queues;
+  logger: Logger;
+  refreshMs?: number;
+  redis?: ReconcileDeps['redis'];
+  /** When campaigns close after their end: the reconciler rebuilds their close jobs with it. */
+  closeAfterDays?: number;
+}): Scheduler {
   const queue = deps.queues['poll-mailbox'];
   const log = deps.logger.child({ role: 'scheduler' });
 
@@ -40,7 +48,7 @@ export function startScheduler(deps: { pool: Pool; queues: Queues; logger: Logge
     const queued = await enqueueMissingAnalyses(deps.pool, deps.queues);
     if (queued > 0) log.info({ queued }, 're-analysis queued');
     // probes and reminders whose send job was lost
-    await reconcileSends({ pool: deps.pool, queues: deps.queues, logger: log, redis: deps.redis });
+    await reconcileSends({ pool: deps.pool, queues: deps.queues, logger: log, redis: deps.redis, closeAfterDays: deps.closeAfterDays });
     // probes past a norm with no answer: probe.overdue, once per probe and norm
     await reportOverdueProbes({ pool: deps.pool, events: queueEventSink(deps.queues.webhooks) }).catch((err: unknown) =>
       log.warn({ err: { message: (err as Error).message } }, 'overdue probes not reported this time'),

@@ -147,6 +147,13 @@ export interface ReportMessages {
   dkimSignedBy: Fn<[domain: string]>;
   times: string;
   smtpAccepted: string;
+  /** A send held for an auditor (interrupted, with no copy in the Sent folder), and how it was settled. */
+  heldForReview: string;
+  heldSince: Fn<[since: string, reason: string]>;
+  heldSettled: Fn<[what: string, since: string, outcome: string, who: string, when: string]>;
+  heldOutcome: { sent: Fn<[at: string]>; not_sent: string; failed: string };
+  heldWhat: Fn<[seq: number | null]>;
+  establishedBy: Fn<[who: string]>;
   imapArrival: string;
   dateHeader: string;
   receivedHeaders: string;
@@ -272,6 +279,16 @@ const fr: ReportMessages = {
   dkimSignedBy: (domain) => `signée par ${domain}`,
   times: 'Horodatages',
   smtpAccepted: 'Acceptation SMTP de la sollicitation',
+  heldForReview: 'Envoi en attente de vérification',
+  heldSince: (since, reason) => `en attente depuis le ${since} : ${reason}`,
+  heldSettled: (what, since, outcome, who, when) => `${what}, en attente depuis le ${since}, réglé par ${who} le ${when} : ${outcome}`,
+  heldOutcome: {
+    sent: (at) => `envoyé le ${at} (heure établie par l'auditeur ; les délais partent de là)`,
+    not_sent: 'non envoyé, renvoyé',
+    failed: 'abandonné',
+  },
+  heldWhat: (seq) => (seq === null ? 'Sollicitation' : `Relance ${seq}`),
+  establishedBy: (who) => `heure établie par ${who}, envoi interrompu sans preuve`,
   imapArrival: 'Arrivée dans la boîte (INTERNALDATE)',
   dateHeader: 'En-tête Date',
   receivedHeaders: 'En-têtes Received',
@@ -411,6 +428,16 @@ const en: ReportMessages = {
   dkimSignedBy: (domain) => `signed by ${domain}`,
   times: 'Times',
   smtpAccepted: "Probe's SMTP acceptance",
+  heldForReview: 'Send held for review',
+  heldSince: (since, reason) => `held since ${since}: ${reason}`,
+  heldSettled: (what, since, outcome, who, when) => `${what}, held since ${since}, settled by ${who} on ${when}: ${outcome}`,
+  heldOutcome: {
+    sent: (at) => `sent at ${at} (time established by the auditor; the delays count from it)`,
+    not_sent: 'not sent, sent again',
+    failed: 'given up',
+  },
+  heldWhat: (seq) => (seq === null ? 'Probe' : `Reminder ${seq}`),
+  establishedBy: (who) => `time established by ${who}, the send was interrupted without evidence`,
   imapArrival: 'Arrival in the mailbox (INTERNALDATE)',
   dateHeader: 'Date header',
   receivedHeaders: 'Received headers',

@@ -58,6 +58,7 @@ function probeCard(probe: ProbeEvidence, n: number, ctx: BrandContext): Html {
   <div class="probe-part">
   <dl class="facts">
     <dt>${msg.sentAt}</dt><dd>${probe.sentAt ? f.exactTime(probe.sentAt) : `${msg.scheduledAt} ${f.dateTime(probe.scheduledAt)} (${probe.status})`}</dd>
+    ${heldFacts(probe, ctx)}
     <dt>${msg.recipient}</dt><dd>${probe.recipient ?? '—'} (${probe.channel})</dd>
     <dt>${msg.scenario}</dt><dd>${probe.scenarioName ?? '—'}</dd>
     <dt>${msg.persona}</dt><dd>${probe.persona} &lt;${probe.personaAddress ?? probe.mailboxAddress}&gt;</dd>
@@ -77,6 +78,27 @@ function probeCard(probe: ProbeEvidence, n: number, ctx: BrandContext): Html {
   ${probe.score && scoreGrid(probe, ctx)}
   ${probe.replies.map((reply) => proofBlock(probe, reply, ctx))}
 </article>`;
+}
+
+/** A send held for review: since when and why, or how an auditor settled it (it bears on the delay). */
+function heldFacts(probe: ProbeEvidence, ctx: BrandContext): Html {
+  const { msg, f } = ctx;
+  const settled = probe.heldResolutions.map((r) => {
+    const outcome = r.resolution === 'sent' ? msg.heldOutcome.sent(f.exactTime(r.sentAt)) : msg.heldOutcome[r.resolution];
+    const text = msg.heldSettled(msg.heldWhat(r.reminderSeq), f.exactTime(r.heldAt), outcome, r.resolvedBy.label, f.dateTime(r.resolvedAt));
+    return html`<dt class="row">${msg.heldForReview}</dt><dd class="wide" data-held-resolution="${r.resolution}">${text}${r.note ? ` — « ${r.note} »` : ''}</dd>`;
+  });
+  const holding = probe.heldAt
+    ? html`<dt class="row">${msg.heldForReview}</dt><dd class="wide" data-held>${msg.heldSince(f.exactTime(probe.heldAt), probe.heldReason ?? '—')}</dd>`
+    : null;
+  return html`${settled}${holding}`;
+}
+
+/** Who established the probe's sending time, when an auditor did (no SMTP reply to show then). */
+function sentTimeSource(probe: ProbeEvidence, ctx: BrandContext): Html | string {
+  const settled = probe.heldResolutions.filter((r) => r.reminderSeq === null && r.resolution === 'sent').at(-1);
+  if (settled) return html` <em>(${ctx.msg.establishedBy(settled.resolvedBy.label)})</em>`;
+  return probe.smtpResponse ? html` <code>${probe.smtpResponse}</code>` : '';
 }
 
 function remindersText(probe: ProbeEvidence, ctx: BrandContext): string {
@@ -192,7 +214,7 @@ function proofBlock(probe: ProbeEvidence, reply: ReplyEvidence, ctx: BrandContex
   <dl class="facts">
     <dt class="row">${msg.sha256}</dt><dd class="wide"><span class="hash">${reply.sourceSha256}</span> · <a href="/v1/messages/${reply.id}/raw">${msg.downloadEml}</a></dd>
     <dt>${msg.dkim}</dt><dd>${dkimText(reply, msg)}</dd>
-    <dt>${msg.smtpAccepted}</dt><dd>${f.exactTime(probe.sentAt)}${probe.smtpResponse ? html` <code>${probe.smtpResponse}</code>` : ''}</dd>
+    <dt>${msg.smtpAccepted}</dt><dd>${f.exactTime(probe.sentAt)}${sentTimeSource(probe, ctx)}</dd>
     <dt class="row">${msg.imapArrival}</dt><dd class="wide">${f.exactTime(reply.receivedAt)} (${msg.delayCalendar} ${f.hours(reply.delayHours)}, ${msg.delayBusiness} ${f.hours(reply.businessDelayHours)})</dd>
     <dt>${msg.dateHeader}</dt><dd>${f.exactTime(reply.dateHeader)}</dd>
     <dt class="row">${msg.receivedHeaders}</dt><dd class="wide">${reply.receivedHeaders.length === 0 ? msg.none : html`<ul class="compact">${reply.receivedHeaders.map((h) => html`<li><code>${h}</code></li>`)}</ul>`}</dd>

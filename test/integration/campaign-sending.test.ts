@@ -19,7 +19,7 @@ import { recomputeOutcome } from '../../src/flow/recompute-outcome.ts';
 import { createLogger } from '../../src/logger.ts';
 import { SmtpSendError, buildRawMessage, sendMail } from '../../src/mail/smtp.ts';
 import { findMailbox } from '../../src/db/mailboxes.repo.ts';
-import { campaignProcessor } from '../../src/queue/campaign.job.ts';
+import { campaignCloseJobId, campaignProcessor } from '../../src/queue/campaign.job.ts';
 import { reconcileSends } from '../../src/queue/reconcile.job.ts';
 import type { Timing } from '../../src/clock.ts';
 import type { ProcessorDeps } from '../../src/queue/processors.ts';
@@ -832,6 +832,49 @@ describe('a Redis that lost its data', () => {
     expect(await reconcileSends(deps, timing)).toMatchObject({ rebuilt: false });
     expect(await status(probe.id)).toBe('planned');
     await job.remove();
+  });
+
+  it("rebuilds the campaigns' jobs: each automatic close at its time (at once when past), a lost planning; a reopened campaign stays open", async () => {
+    const closeJob = (id: string) => q.queues.campaigns.getJob(campaignCloseJobId(id));
+    const campaignStatus = async (id: string) => (await t.db.pool.query<{ status: string }>('select status from campaigns where id = $1', [id])).rows[0]?.status;
+    const brand = await newBrand('Upsilon');
+    // planned campaigns running, whose delayed close jobs went with Redis's data: one ended long ago, one ends in an hour
+    const [past, future, reopened] = [await newCampaign({ brandIds: [brand.id] }), await newCampaign({ brandIds: [brand.id] }), await newCampaign({ brandIds: [brand.id] })];
+    const endsIn = new Date(Date.now() + 3_600_000);
+    for (const [id, endsAt] of [[past, new Date(Date.now() - 3_600_000)], [future, endsIn], [reopened, new Date(Date.now() - 3_600_000)]] as const) {
+      await t.db.pool.query(`update campaigns set status = 'running', planned_at = now(), starts_at = $2, ends_at = $3 where id = $1`, [id, new Date(endsAt.getTime() - 86_400_000), endsAt]);
+    }
+    await t.db.pool.query('update campaigns set reopened_at = now() where id = $1', [reopened]);
+    // a campaign scheduled whose planning job was lost before it ran
+    const unplanned = await newCampaign({ brandIds: [brand.id], startsAt: new Date(Date.now() + 86_400_000).toISOString(), endsAt: new Date(Date.now() + 2 * 86_400_000).toISOString(), probesPerBrand: 1, reminder: { afterHours: 24, max: 0 } });
+    await transitionCampaign(t.db.pool, unplanned, ['draft'], 'scheduled');
+
+    // while Redis keeps its data, nothing is rebuilt
+    const reconcileDeps = { ...deps, closeAfterDays: deps.config.closeAfterDays };
+    await q.producerRedis.set(`${q.prefix}:sonde:queues-alive`, 'alive');
+    expect(await reconcileSends(reconcileDeps, timing)).toMatchObject({ rebuilt: false });
+    expect(await closeJob(future)).toBeUndefined();
+    await q.producerRedis.del(`${q.prefix}:sonde:queues-alive`);
+    expect(await reconcileSends(reconcileDeps, timing)).toMatchObject({ rebuilt: true });
+
+    await until('the campaign past its close time closed', async () => (await campaignStatus(past)) === 'closed');
+    const delayed = (await closeJob(future))!;
+    expect(await delayed.getState()).toBe('delayed');
+    const closeAt = endsIn.getTime() + deps.config.closeAfterDays * 24 * timing.msPerHour;
+    expect(Math.abs(delayed.timestamp + delayed.delay - closeAt)).toBeLessThan(1_000);
+    expect(await closeJob(reopened)).toBeUndefined();
+    await until('the lost planning done', async () => (await t.db.pool.query('select 1 from probes where campaign_id = $1', [unplanned])).rows.length > 0);
+    expect(await campaignStatus(unplanned)).toBe('scheduled');
+    expect(await campaignStatus(future)).toBe('running');
+    expect(await campaignStatus(reopened)).toBe('running');
+
+    // a second loss of the marker alone queues nothing twice
+    await q.producerRedis.del(`${q.prefix}:sonde:queues-alive`);
+    const { rebuilt } = await reconcileSends(reconcileDeps, timing);
+    expect(rebuilt).toBe(true);
+    expect((await closeJob(future))!.id).toBe(delayed.id);
+    expect((await closeJob(future))!.timestamp).toBe(delayed.timestamp);
+    for (const id of [future, unplanned]) await (await closeJob(id))?.remove();
   });
 });
 

@@ -83,9 +83,11 @@ function probeCard(ctx: PageContext, n: number, probe: ReportProbe, replies: Thr
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
   const start = probe.sentAt
     ? html`${ctx.fmt.dateTime(probe.sentAt)} · ${t.sent}`
-    : probe.status === 'failed'
-      ? html`<span class="bad">${t.failed}</span>${probe.smtpResponse ? html`${ctx.t.colon}${probe.smtpResponse}` : null}`
-      : html`${t.planned} ${ctx.fmt.dateTime(probe.scheduledAt)}`;
+    : probe.heldAt
+      ? html`<span class="bad" data-held>${ctx.t.held.label}</span>${ctx.t.colon}${ctx.t.held.since} ${ctx.fmt.dateTime(probe.heldAt)} — ${probe.heldReason ?? ''}`
+      : probe.status === 'failed'
+        ? html`<span class="bad">${t.failed}</span>${probe.smtpResponse ? html`${ctx.t.colon}${probe.smtpResponse}` : null}`
+        : html`${t.planned} ${ctx.fmt.dateTime(probe.scheduledAt)}`;
   const answered = Boolean(outcome?.answeredAt);
   return html`<section class="card" data-probe-id="${probe.id}" aria-labelledby="probe-${probe.id}">
     <h3 id="probe-${probe.id}">${t.probe} ${n}${probe.subject ? html` — ${probe.subject}` : null}</h3>

@@ -4,13 +4,15 @@
  * and each brand's figures, narrowed by the filters in the URL (`sectorId`, `from`, `to`) so a
  * page can be shared. The figures are those of `/v1/stats` and `/v1/campaigns/:id/ranking`:
  * the same repository functions compute them. Its raters' agreement per criterion is that of
- * `/v1/campaigns/:id/agreement` (`src/flow/rating-views.ts`).
+ * `/v1/campaigns/:id/agreement` (`src/flow/rating-views.ts`). Sends held for review (an
+ * interrupted send with no copy in the Sent folder) get a notice at the top and a list.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { DateTime } from 'luxon';
 import { findCampaign, listCampaigns } from '../../db/campaigns.repo.ts';
 import { computeRanking, type SectorRanking } from '../../db/ranking.repo.ts';
 import { listSectors } from '../../db/sectors.repo.ts';
+import { listHeldSends } from '../../db/held-sends.repo.ts';
 import { computeStats, type StatsFilter } from '../../db/stats.repo.ts';
 import { campaignAgreement } from '../../flow/rating-views.ts';
 import type { Agreement } from '../../audit/agreement.ts';
@@ -21,6 +23,7 @@ import { cachedChart } from './chart-cache.ts';
 import { DAY, UUID, figure, headlineFigures, normLabel, period, queryString, statusBadge } from './components.ts';
 import { pageContext, type PageContext } from './context.ts';
 import { renderPage } from './layout.ts';
+import { heldNotice, heldSection } from './held.view.ts';
 import type { PageDeps } from './plugin.ts';
 import { WebError } from './web-error.ts';
 
@@ -86,11 +89,12 @@ export const campaignPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app,
     const filters = parseFilters(request.query);
     const filter = statsFilter(campaign.id, filters, campaign.timezone);
     const { campaignId: _, ...narrow } = filter;
-    const [headline, ranking, sectors, agreement] = await Promise.all([
+    const [headline, ranking, sectors, agreement, held] = await Promise.all([
       computeStats(pool, { filter, groupBy: null, series: 'week' }),
       computeRanking(pool, campaign.id, narrow),
       listSectors(pool, { limit: 500 }),
       campaignAgreement(pool, campaign.id, false),
+      listHeldSends(pool, campaign.id),
     ]);
     const ctx = pageContext(request, reply, deps.context, campaign.timezone);
     const t = ctx.t.campaign;
@@ -121,6 +125,7 @@ export const campaignPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app,
     </div>`;
 
     const body = html`
+      ${heldNotice(ctx, held)}
       <div class="links">
         <a class="button" href="/campaigns/${campaign.id}/report">${t.report}</a>
         <a class="button" href="/campaigns/${campaign.id}/report?format=pdf">${t.reportPdf}</a>
@@ -132,7 +137,8 @@ export const campaignPages: FastifyPluginAsync<{ deps: PageDeps }> = async (app,
       ${charts}
       <h2>${t.ranking}</h2>
       ${ranking && ranking.sectors.length > 0 ? ranking.sectors.map((s) => sectorTable(ctx, campaign.id, s, headline.norms, query)) : html`<p>${t.noData}</p>`}
-      ${agreementTable(ctx, campaign.id, agreement)}`;
+      ${agreementTable(ctx, campaign.id, agreement)}
+      ${heldSection(ctx, campaign.id, held)}`;
     return reply.type('text/html; charset=utf-8').send(
       renderPage(ctx, {
         title: campaign.name,
