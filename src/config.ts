@@ -39,6 +39,7 @@ const EnvSchema = Type.Object({
   SONDE_DB_POOL_SCHEDULER: Type.Integer({ default: 2, minimum: 1, maximum: 50 }),
   SONDE_DB_ACQUIRE_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 600_000 }),
   SONDE_SHUTDOWN_TIMEOUT_SECONDS: Type.Number({ default: 30, exclusiveMinimum: 0, maximum: 3600 }),
+  SONDE_IMAP_IDLE: Type.Boolean({ default: true }),
   LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
 });
 type Env = Static<typeof EnvSchema>;
@@ -83,6 +84,8 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   /** How long a SIGTERM waits for running jobs; a send between its SMTP conversation and its record is always waited for. */
   shutdownTimeoutMs: number;
+  /** Workers hold an IMAP IDLE connection per mailbox whose server offers it, and sync on new mail (polling stays the safety net). */
+  imapIdle: boolean;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPools: dbPoolSizes(parsed.SONDE_WORKER_CONCURRENCY, { api: parsed.SONDE_DB_POOL_API, worker: parsed.SONDE_DB_POOL_WORKER, scheduler: parsed.SONDE_DB_POOL_SCHEDULER }),
     dbAcquireTimeoutMs: parsed.SONDE_DB_ACQUIRE_TIMEOUT_MS,
     shutdownTimeoutMs: Math.round(parsed.SONDE_SHUTDOWN_TIMEOUT_SECONDS * 1000),
+    imapIdle: parsed.SONDE_IMAP_IDLE,
     logLevel: parsed.LOG_LEVEL,
   };
 }

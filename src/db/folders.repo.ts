@@ -85,11 +85,20 @@ export interface PollState {
   /** When a failing mailbox may be polled again; null while it works. */
   nextPollAt: Date | null;
   pollIntervalSeconds: number;
+  /** The last poll's end, success or failure; null before the first. */
+  lastPolledAt: Date | null;
 }
 
 export async function findPollState(db: Queryable, mailboxId: string): Promise<PollState | null> {
-  const { rows } = await db.query<{ enabled: boolean; consecutive_failures: number; last_error_at: Date | null; next_poll_at: Date | null; poll_interval_seconds: number }>(
-    'select enabled, consecutive_failures, last_error_at, next_poll_at, poll_interval_seconds from mailboxes where id = $1',
+  const { rows } = await db.query<{
+    enabled: boolean;
+    consecutive_failures: number;
+    last_error_at: Date | null;
+    next_poll_at: Date | null;
+    poll_interval_seconds: number;
+    last_polled_at: Date | null;
+  }>(
+    'select enabled, consecutive_failures, last_error_at, next_poll_at, poll_interval_seconds, last_polled_at from mailboxes where id = $1',
     [mailboxId],
   );
   const row = rows[0];
@@ -100,6 +109,7 @@ export async function findPollState(db: Queryable, mailboxId: string): Promise<P
         lastErrorAt: row.last_error_at,
         nextPollAt: row.next_poll_at,
         pollIntervalSeconds: row.poll_interval_seconds,
+        lastPolledAt: row.last_polled_at,
       }
     : null;
 }

@@ -367,11 +367,12 @@ export async function listMailboxes(db: Queryable, page: PageRequest): Promise<P
 }
 
 /** Ids of the mailboxes to poll, with their interval: what the scheduler needs and nothing more. */
-export async function listEnabledMailboxes(db: Queryable): Promise<Array<{ id: string; pollIntervalSeconds: number }>> {
-  const { rows } = await db.query<{ id: string; poll_interval_seconds: number }>(
-    'select id, poll_interval_seconds from mailboxes where enabled order by id',
+/** `updatedAt` moves with every change of the mailbox's settings (the IDLE watch reconnects on it). */
+export async function listEnabledMailboxes(db: Queryable): Promise<Array<{ id: string; pollIntervalSeconds: number; updatedAt: Date }>> {
+  const { rows } = await db.query<{ id: string; poll_interval_seconds: number; updated_at: Date }>(
+    'select id, poll_interval_seconds, updated_at from mailboxes where enabled order by id',
   );
-  return rows.map((r) => ({ id: r.id, pollIntervalSeconds: r.poll_interval_seconds }));
+  return rows.map((r) => ({ id: r.id, pollIntervalSeconds: r.poll_interval_seconds, updatedAt: r.updated_at }));
 }
 
 export async function findMailboxCredentials(db: Queryable, id: string): Promise<MailboxCredentials | null> {

@@ -33,6 +33,11 @@ const MAIL_USER = 'mail';
 const MAIL_DOMAIN = 'sonde.test';
 const PORT_ATTEMPTS = 5;
 const CONFIG_FILE = 'dovecot.conf';
+/** What Dovecot 2.3.19 announces after login here, without IDLE (`withoutIdle`). */
+const CAPABILITIES_WITHOUT_IDLE =
+  'IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT ' +
+  'MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ' +
+  'ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ NOTIFY SPECIAL-USE';
 
 /** Where a running test Dovecot is and how to administer it: plain data, so a global setup can `provide` it to test workers. */
 export interface DovecotHandle {
@@ -69,6 +74,8 @@ export interface DovecotOptions {
    * `{"active": true, "username": "<user>"}` for a valid access token.
    */
   oauth2?: { introspectionUrl: string };
+  /** Leave IDLE out of the capabilities announced after login, as servers without it do (the watch then falls back to polling). */
+  withoutIdle?: boolean;
 }
 
 /** Starts a private Dovecot and resolves once its IMAP port answers a login. Must run as root. */
@@ -102,7 +109,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     const oauth2File = options.oauth2 ? join(baseDir, 'dovecot-oauth2.conf.ext') : null;
     if (oauth2File && options.oauth2) await writeFile(oauth2File, renderOAuth2Config(options.oauth2.introspectionUrl));
     const port = await startOnFreePort(dovecot, configFile, (candidate) =>
-      renderConfig({ baseDir, host, port: candidate, passwdDir, mailUid: mail.uid, mailGid: mail.gid, oauth2File }),
+      renderConfig({ baseDir, host, port: candidate, passwdDir, mailUid: mail.uid, mailGid: mail.gid, oauth2File, withoutIdle: options.withoutIdle ?? false }),
     );
     const handle: DovecotHandle = { host, port, baseDir, configFile, passwdDir, mailUid: mail.uid, mailGid: mail.gid };
     await expectLogin(handle);
@@ -156,6 +163,21 @@ export async function resetUidValidity(
   return next;
 }
 
+/**
+ * The IMAP sessions open on the server (`doveadm who`), one per connection, of one user or
+ * of all: how tests and benchmarks count the connections a process holds.
+ */
+export async function listSessions(dovecot: DovecotHandle, user?: string): Promise<Array<{ user: string; pid: number }>> {
+  const doveadm = await findBinary('doveadm');
+  const { stdout } = await run(doveadm, ['-c', dovecot.configFile, 'who', '-1', ...(user ? [user] : [])]);
+  const sessions: Array<{ user: string; pid: number }> = [];
+  for (const line of stdout.split('\n')) {
+    const [name, proto, pid] = line.trim().split(/\s+/);
+    if (name && proto === 'imap' && Number(pid) > 0) sessions.push({ user: name, pid: Number(pid) });
+  }
+  return sessions;
+}
+
 /** Closes every IMAP session of a user, as a server restart or a network cut would. */
 export async function kickUser(dovecot: DovecotHandle, user: string): Promise<void> {
   const doveadm = await findBinary('doveadm');
@@ -200,6 +222,7 @@ interface ConfigValues {
   mailUid: number;
   mailGid: number;
   oauth2File: string | null;
+  withoutIdle: boolean;
 }
 
 /** Dovecot 2.3's oauth2 passdb settings: introspection by POST, the user named by `username`. */
@@ -238,7 +261,7 @@ last_valid_gid = ${c.mailGid}
 mail_location = maildir:~/Maildir
 # Benchmarks open many connections per user from the one loopback address.
 mail_max_userip_connections = 100
-
+${c.withoutIdle ? `# A server without IDLE: Dovecot's post-login capabilities, IDLE left out.\nimap_capability = ${CAPABILITIES_WITHOUT_IDLE}\n` : ''}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${c.passwdDir}/%u

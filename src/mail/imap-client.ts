@@ -16,7 +16,12 @@ export interface ImapConnection {
   failure: Error | null;
 }
 
-export async function connectImap(settings: ServerLogin, logger?: Logger): Promise<ImapConnection> {
+/**
+ * `watch`: a long-lived connection that sits in IDLE (`imap-watch.ts`): a longer socket
+ * timeout, and IDLE restarted by imapflow every `maxIdleTime` (servers drop an IDLE left
+ * alone for 30 minutes).
+ */
+export async function connectImap(settings: ServerLogin, logger?: Logger, options: { watch?: boolean } = {}): Promise<ImapConnection> {
   // the address checked is the one connected to (see host-guard.ts); TLS still checks the name
   const target = await resolveAllowedHost(settings.host);
   const client = new ImapFlow({
@@ -32,7 +37,8 @@ export async function connectImap(settings: ServerLogin, logger?: Logger): Promi
     disableAutoIdle: true,
     connectionTimeout: 15_000,
     greetingTimeout: 10_000,
-    socketTimeout: 120_000,
+    socketTimeout: options.watch ? 5 * 60_000 : 120_000,
+    ...(options.watch ? { maxIdleTime: 4 * 60_000 } : {}),
     emitLogs: false,
   });
   const connection: ImapConnection = { client, connectedAt: new Date(), failure: null };

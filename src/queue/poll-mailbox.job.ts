@@ -6,12 +6,17 @@
  * sync state with the time the next poll is allowed (backoff with jitter, drawn once at the
  * failure): every poll until then, scheduled or asked through the API, is skipped, so a
  * wrong password never loops hot. New connection settings clear it.
+ *
+ * A mailbox whose IDLE watch is up (`idle-leases.ts`) is woken by it; its scheduled polls
+ * then run only as a safety net, every `max(pollInterval, 5 min)` (`skipWatchedPoll`).
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { nextAttemptAt } from '../audit/backoff.ts';
+import { skipWatchedPoll } from '../audit/idle-plan.ts';
 import { MailboxSyncError, SyncStoppedError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
 import type { Logger } from '../logger.ts';
+import { isWatchUp } from './idle-leases.ts';
 import { acquireLock } from './mailbox-lock.ts';
 import type { PollMailboxJob } from './queues.ts';
 
@@ -30,7 +35,7 @@ export interface PollDeps {
 export type PollReport =
   | { status: 'done'; mailboxId: string; folders: FolderReport[] }
   /** `stopping`: the process stopped the sync between batches for a shutdown; what was stored is committed, the next poll resumes. */
-  | { status: 'skipped'; mailboxId: string; reason: 'locked' | 'backoff' | 'disabled' | 'missing' | 'stopping' };
+  | { status: 'skipped'; mailboxId: string; reason: 'locked' | 'backoff' | 'disabled' | 'missing' | 'stopping' | 'watched' };
 
 export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<PollReport> {
   const { mailboxId } = job;
@@ -39,6 +44,10 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   if (!state) return { status: 'skipped', mailboxId, reason: 'missing' };
   if (!state.enabled && job.trigger === 'schedule') return { status: 'skipped', mailboxId, reason: 'disabled' };
   if (state.nextPollAt && now() < state.nextPollAt) return { status: 'skipped', mailboxId, reason: 'backoff' };
+  if (job.trigger === 'schedule' && state.lastPolledAt) {
+    const facts = { ...state, trigger: job.trigger, pollIntervalMs: state.pollIntervalSeconds * 1000, now: now() };
+    if (skipWatchedPoll({ ...facts, watchUp: await isWatchUp(deps.redis, deps.lockPrefix, mailboxId) })) return { status: 'skipped', mailboxId, reason: 'watched' };
+  }
 
   const lock = await acquireLock(deps.redis, `${deps.lockPrefix}:lock:poll-mailbox:${mailboxId}`);
   if (!lock) return { status: 'skipped', mailboxId, reason: 'locked' };

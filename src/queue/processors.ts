@@ -9,7 +9,7 @@ import { ImapConnectionCache } from '../mail/imap-client.ts';
 import type { SecretBox } from '../secrets.ts';
 import { analyseReplyProcessor, enqueueAnalyses } from './analyse-reply.job.ts';
 import { pollMailboxProcessor } from './poll-mailbox.job.ts';
-import type { Queues } from './queues.ts';
+import { requestSync, type Queues } from './queues.ts';
 import type { Processors } from './worker.ts';
 import { campaignProcessor } from './campaign.job.ts';
 import type { Timing } from '../clock.ts';
@@ -17,6 +17,8 @@ import { sendProbeProcessor } from './send-probe.job.ts';
 import { sendReminderProcessor } from './send-reminder.job.ts';
 import { queueEventSink, webhooksProcessor } from './webhooks.job.ts';
 import { PROCESS_TOKENS } from '../flow/mailbox-logins.ts';
+import { IdleWatcher } from '../flow/idle-watch.ts';
+import { redisWatchLeases } from './idle-leases.ts';
 
 export interface ProcessorDeps {
   pool: Pool;
@@ -35,7 +37,9 @@ export interface ProcessorDeps {
 
 export interface BuiltProcessors {
   processors: Processors;
-  /** Releases what the processors hold between jobs (IMAP connections). */
+  /** The IDLE watches of this worker; null with SONDE_IMAP_IDLE=false. */
+  idleWatcher: IdleWatcher | null;
+  /** Releases what the processors hold between jobs (IMAP connections, the IDLE watches). */
   close(): Promise<void>;
 }
 
@@ -45,7 +49,19 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
   // OAuth2 access tokens, shared by the sync and the sending of this process
   const tokens = PROCESS_TOKENS;
   const events = queueEventSink(deps.queues.webhooks);
+  // new mail wakes the poll job through the queue; SONDE_IMAP_IDLE=false leaves polling alone
+  const watcher = deps.config.imapIdle
+    ? new IdleWatcher({
+        pool: deps.pool,
+        secretBox: deps.secretBox,
+        leases: redisWatchLeases(deps.redis, deps.config.queuePrefix),
+        requestSync: (mailboxId) => requestSync(deps.queues, mailboxId, 'idle'),
+        tokens,
+        logger: deps.logger,
+      }).start()
+    : null;
   return {
+    idleWatcher: watcher,
     processors: {
       'poll-mailbox': pollMailboxProcessor({
         redis: deps.redis,
@@ -78,6 +94,7 @@ export function buildProcessors(deps: ProcessorDeps): BuiltProcessors {
       }),
     },
     close: async () => {
+      await watcher?.close();
       await connections.close();
       await preparer.close();
     },

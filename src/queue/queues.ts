@@ -20,8 +20,8 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface PollMailboxJob {
   mailboxId: string;
-  /** `schedule` for the periodic poll, `api` for POST /v1/mailboxes/:id/sync. */
-  trigger: 'schedule' | 'api';
+  /** `schedule` for the periodic poll, `api` for POST /v1/mailboxes/:id/sync, `idle` when the IDLE watch saw new mail or (re)connected. */
+  trigger: 'schedule' | 'api' | 'idle';
 }
 export interface AnalyseReplyJob {
   replyId: string;

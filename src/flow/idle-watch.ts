@@ -1,0 +1,267 @@
+/**
+ * The IDLE watch of a worker: for each enabled mailbox whose lease this process holds, one
+ * IMAP connection of its own sits in IDLE on INBOX (`watchInbox`), and new mail asks for a
+ * sync through the queue (`requestSync`). The sync itself stays the poll job's, under its
+ * per-mailbox lock: the watch only wakes it. A sync is also asked for after every
+ * (re)connect, since mail may have arrived while the watch was down.
+ *
+ * - One process per mailbox: a lease per mailbox (`WatchLeases`), renewed; a lost lease
+ *   closes the watch.
+ * - Faults: a watch that ends is opened again after a backoff (`watchRetryDelayMs`), never
+ *   in a hot loop; a refused login waits as long as the poll would, and a mailbox whose poll
+ *   is backing off (`next_poll_at`) is not logged into before that time.
+ * - The mailbox list is read again every `refreshMs`: a mailbox disabled, deleted or with
+ *   new settings (`updated_at`) has its watch closed, and opened again when still wanted.
+ * - A server without IDLE is left to the polling; it is asked again every few hours.
+ */
+import { failuresAfterEnd, watchRetryDelayMs } from '../audit/idle-plan.ts';
+import { isPermanentImapError } from '../audit/backoff.ts';
+import { findPollState } from '../db/folders.repo.ts';
+import { listEnabledMailboxes } from '../db/mailboxes.repo.ts';
+import type { Pool } from '../db/pool.ts';
+import { AccessTokenCache, OAuth2TokenError } from '../http/oauth2-token.ts';
+import type { Logger } from '../logger.ts';
+import { describeImapFailure } from '../mail/imap-client.ts';
+import { watchInbox, type InboxWatch } from '../mail/imap-watch.ts';
+import type { SecretBox } from '../secrets.ts';
+import { openMailboxLogins } from './mailbox-logins.ts';
+import { withLoginRetry } from './oauth2-logins.ts';
+
+/** A lease on one mailbox's watch; `held` turns false once it is lost. */
+export interface WatchLease {
+  readonly held: boolean;
+  release(): Promise<void>;
+}
+
+/** Where the watches of all processes meet (Redis in the worker: `queue/idle-leases.ts`). */
+export interface WatchLeases {
+  /** The mailbox's lease, or null when another process holds it. */
+  acquire(mailboxId: string): Promise<WatchLease | null>;
+  /** The watch is in IDLE (renewed while it stays so): scheduled polls may be spaced out. */
+  markUp(mailboxId: string): Promise<void>;
+  markDown(mailboxId: string): Promise<void>;
+}
+
+export interface IdleWatchDeps {
+  pool: Pool;
+  secretBox: SecretBox;
+  leases: WatchLeases;
+  /** Asks the queue for a sync of the mailbox (deduplicated there: a burst costs one sync). */
+  requestSync(mailboxId: string): Promise<unknown>;
+  logger: Logger;
+  tokens?: AccessTokenCache;
+  /** How often the mailbox list is read again. */
+  refreshMs?: number;
+  /** How often leases are checked and up marks renewed (below their expiry). */
+  tickMs?: number;
+  random?: () => number;
+  /** Test hook: the IMAP side (`watchInbox` by default). */
+  openWatch?: typeof watchInbox;
+}
+
+export type WatchState = 'connecting' | 'watching' | 'waiting' | 'unsupported';
+
+export interface WatchStatus {
+  state: WatchState;
+  /** Connections opened with IDLE, this one included. */
+  connects: number;
+  failures: number;
+}
+
+interface Entry {
+  mailboxId: string;
+  updatedAt: number;
+  pollIntervalMs: number;
+  lease: WatchLease | null;
+  state: WatchState;
+  watch: InboxWatch | null;
+  connectedAt: Date | null;
+  connects: number;
+  failures: number;
+  timer: NodeJS.Timeout | null;
+  /** For a server without IDLE: when to ask it again. */
+  recheckAt: number;
+  stopped: boolean;
+}
+
+const DEFAULT_REFRESH_MS = 60_000;
+const DEFAULT_TICK_MS = 20_000;
+/** A server without IDLE is asked again this often (it may have been upgraded). */
+const UNSUPPORTED_RECHECK_MS = 6 * 60 * 60_000;
+
+export class IdleWatcher {
+  private readonly entries = new Map<string, Entry>();
+  private readonly tokens: AccessTokenCache;
+  private readonly log: Logger;
+  private readonly openWatch: typeof watchInbox;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly deps: IdleWatchDeps) {
+    this.tokens = deps.tokens ?? new AccessTokenCache();
+    this.log = deps.logger.child({ role: 'idle-watch' });
+    this.openWatch = deps.openWatch ?? watchInbox;
+  }
+
+  /** Reads the mailboxes now and every `refreshMs`; renews the marks every `tickMs`. */
+  start(): this {
+    void this.refresh();
+    this.refreshTimer = setInterval(() => void this.refresh(), this.deps.refreshMs ?? DEFAULT_REFRESH_MS);
+    this.refreshTimer.unref();
+    this.tickTimer = setInterval(() => void this.tick(), this.deps.tickMs ?? DEFAULT_TICK_MS);
+    this.tickTimer.unref();
+    return this;
+  }
+
+  /** One pass over the mailbox list (queued behind a pass still running); never throws. */
+  refresh(): Promise<void> {
+    this.running = this.running.then(() => this.refreshOnce()).catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'idle watch refresh failed'));
+    return this.running;
+  }
+
+  /** Each watch of this process, by mailbox. */
+  status(): Record<string, WatchStatus> {
+    return Object.fromEntries([...this.entries.values()].map((e) => [e.mailboxId, { state: e.state, connects: e.connects, failures: e.failures }]));
+  }
+
+  /** Closes every watch and releases every lease. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    await this.running;
+    await Promise.all([...this.entries.values()].map((entry) => this.stopEntry(entry)));
+  }
+
+  private async refreshOnce(): Promise<void> {
+    if (this.stopped) return;
+    const mailboxes = await listEnabledMailboxes(this.deps.pool);
+    const wanted = new Map(mailboxes.map((m) => [m.id, m]));
+    const now = Date.now();
+    for (const entry of [...this.entries.values()]) {
+      const mailbox = wanted.get(entry.mailboxId);
+      const unsupportedExpired = entry.state === 'unsupported' && now >= entry.recheckAt;
+      const leaseLost = entry.state !== 'unsupported' && !entry.lease?.held;
+      if (!mailbox || mailbox.updatedAt.getTime() !== entry.updatedAt || unsupportedExpired || leaseLost) await this.stopEntry(entry);
+    }
+    for (const mailbox of mailboxes) {
+      if (this.stopped) return;
+      if (this.entries.has(mailbox.id)) continue;
+      const lease = await this.deps.leases.acquire(mailbox.id);
+      if (!lease) continue;
+      const entry: Entry = {
+        mailboxId: mailbox.id,
+        updatedAt: mailbox.updatedAt.getTime(),
+        pollIntervalMs: mailbox.pollIntervalSeconds * 1000,
+        lease,
+        state: 'connecting',
+        watch: null,
+        connectedAt: null,
+        connects: 0,
+        failures: 0,
+        timer: null,
+        recheckAt: 0,
+        stopped: false,
+      };
+      this.entries.set(mailbox.id, entry);
+      void this.connect(entry);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.stopped || entry.state === 'unsupported') continue;
+      if (!entry.lease?.held) {
+        this.log.warn({ mailboxId: entry.mailboxId }, 'idle watch lease lost; the watch is closed');
+        await this.stopEntry(entry);
+      } else if (entry.state === 'watching') {
+        await this.deps.leases.markUp(entry.mailboxId).catch(() => {});
+      }
+    }
+  }
+
+  private async connect(entry: Entry): Promise<void> {
+    entry.timer = null;
+    if (entry.stopped) return;
+    const log = this.log.child({ mailboxId: entry.mailboxId });
+    try {
+      const state = await findPollState(this.deps.pool, entry.mailboxId);
+      if (!state || !state.enabled) return void (await this.stopEntry(entry));
+      // the poll is backing off (a refused login, a server down): no login before it may
+      const wait = state.nextPollAt ? state.nextPollAt.getTime() - Date.now() : 0;
+      if (wait > 0) return this.retryIn(entry, wait);
+      entry.state = 'connecting';
+      const opening = await withLoginRetry(
+        async (fresh) => {
+          const logins = await openMailboxLogins(this.deps.pool, this.deps.secretBox, entry.mailboxId, { tokens: this.tokens, fresh, imapOnly: true });
+          if (!logins) throw new Error('the mailbox was deleted');
+          return { login: logins.imap, oauth2: logins.oauth2.imap };
+        },
+        (login) => this.openWatch(login, () => this.newMail(entry), log),
+      );
+      if (opening.status === 'unsupported') {
+        log.info('the IMAP server offers no IDLE: the mailbox is polled at its interval');
+        entry.state = 'unsupported';
+        entry.recheckAt = Date.now() + UNSUPPORTED_RECHECK_MS;
+        await entry.lease?.release();
+        entry.lease = null;
+        return;
+      }
+      if (entry.stopped) return void (await opening.watch.close().catch(() => {}));
+      entry.watch = opening.watch;
+      entry.connectedAt = opening.watch.connectedAt;
+      entry.connects += 1;
+      entry.state = 'watching';
+      void opening.watch.ended.then((err) => this.ended(entry, opening.watch, err));
+      await this.deps.leases.markUp(entry.mailboxId).catch(() => {});
+      // mail that arrived while the watch was down is read now
+      this.newMail(entry);
+    } catch (err) {
+      entry.failures += 1;
+      const permanent = err instanceof OAuth2TokenError ? err.permanent : isPermanentImapError(err);
+      const delay = watchRetryDelayMs(entry.failures, permanent, entry.pollIntervalMs, this.deps.random);
+      const raw = err as { message?: string; code?: string };
+      log.warn({ err: { message: describeImapFailure(err), cause: raw?.message, code: raw?.code, permanent }, retryInMs: delay }, 'idle watch could not connect');
+      this.retryIn(entry, delay);
+    }
+  }
+
+  private async ended(entry: Entry, watch: InboxWatch, err: Error | null): Promise<void> {
+    if (entry.watch !== watch) return;
+    entry.watch = null;
+    await this.deps.leases.markDown(entry.mailboxId).catch(() => {});
+    if (entry.stopped || this.stopped) return;
+    entry.failures = failuresAfterEnd(entry.failures, entry.connectedAt, new Date());
+    const delay = watchRetryDelayMs(entry.failures, false, entry.pollIntervalMs, this.deps.random);
+    this.log.info({ mailboxId: entry.mailboxId, err: err ? { message: describeImapFailure(err) } : null, retryInMs: delay }, 'idle watch connection ended; reconnecting');
+    this.retryIn(entry, delay);
+  }
+
+  private retryIn(entry: Entry, delayMs: number): void {
+    if (entry.stopped) return;
+    entry.state = 'waiting';
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => void this.connect(entry), delayMs);
+    entry.timer.unref();
+  }
+
+  private newMail(entry: Entry): void {
+    this.deps.requestSync(entry.mailboxId).catch((err: unknown) =>
+      this.log.warn({ mailboxId: entry.mailboxId, err: { message: (err as Error).message } }, 'idle watch could not ask for a sync'),
+    );
+  }
+
+  private async stopEntry(entry: Entry): Promise<void> {
+    entry.stopped = true;
+    if (this.entries.get(entry.mailboxId) === entry) this.entries.delete(entry.mailboxId);
+    if (entry.timer) clearTimeout(entry.timer);
+    const watch = entry.watch;
+    entry.watch = null;
+    await watch?.close().catch(() => {});
+    await this.deps.leases.markDown(entry.mailboxId).catch(() => {});
+    await entry.lease?.release().catch(() => {});
+    entry.lease = null;
+  }
+}
