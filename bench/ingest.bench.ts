@@ -9,7 +9,11 @@
  * - ingest: the worker's first poll of that mailbox (`pollMailbox`: fetch, parse,
  *   classify, match, store, outcomes), wall clock;
  * - idle polls: the median of `--polls` polls of an unchanged mailbox holding 1,000 and
- *   then 5,000 messages, through the worker's connection cache as between real polls.
+ *   then 5,000 messages, through the worker's connection cache as between real polls;
+ * - IMAP IDLE (`lib/idle-bench.ts`): the time from APPEND to the row stored for
+ *   `--idle-messages` messages appended one at a time, with the worker's watch up and no
+ *   scheduled poll; then `--idle-mailboxes` mailboxes watched by one worker process: its
+ *   IMAP connections and its memory.
  * Prints a table, then one JSON line, last (keys in /work/shared/BENCH.md).
  */
 import { parseArgs } from 'node:util';
@@ -20,6 +24,7 @@ import { appendMessages, connectImap, type ImapServer, type ImapCredentials } fr
 import { openIngestBench, type IngestBench } from './lib/ingest-fixture.ts';
 import { BENCH_BRAND, generateReplies, planProbes, type GeneratedReply, type ReplyKind } from './lib/mailbox-corpus.ts';
 import { formatTable, median, peakRss, percentile, round, timed } from './lib/ingest-report.ts';
+import { measureIdleHolding, measureIdleLatency } from './lib/idle-bench.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,12 +32,16 @@ const { values } = parseArgs({
     probes: { type: 'string', default: '500' },
     polls: { type: 'string', default: '50' },
     seed: { type: 'string', default: '1' },
+    'idle-messages': { type: 'string', default: '50' },
+    'idle-mailboxes': { type: 'string', default: '200' },
   },
 });
 const messageCount = positiveInteger('messages');
 const probeCount = positiveInteger('probes');
 const pollCount = positiveInteger('polls');
 const seed = positiveInteger('seed');
+const idleMessageCount = positiveInteger('idle-messages');
+const idleMailboxCount = positiveInteger('idle-mailboxes');
 
 /** Mailbox sizes the idle poll is measured at (the key names say them). */
 const IDLE_SIZES = [1_000, 5_000] as const;
@@ -86,6 +95,10 @@ async function run(bench: IngestBench): Promise<void> {
   const inbox = fetchedInbox(ingest.value.value);
   if (inbox.fetched !== messageCount) throw new Error(`the ingest poll fetched ${inbox.fetched} messages, not ${messageCount}`);
   const stored = await storedFigures(bench, ingestBox.mailboxId);
+  // IDLE last: its mailboxes and processes change nothing above
+  const idleSources = generateReplies({ count: idleMessageCount, seed: seed + 2, brand: BENCH_BRAND, persona, probes }).map((r) => r.raw);
+  const idleLatency = await measureIdleLatency(bench, idleSources);
+  const holding = await measureIdleHolding(bench, idleMailboxCount);
 
   const ingestMs = ingest.value.ms;
   const ingestPerSec = messageCount / (ingestMs / 1000);
@@ -112,6 +125,14 @@ async function run(bench: IngestBench): Promise<void> {
     matched: stored.matched,
     expectedMatched: corpus.expectedMatched,
     appendPerSec: round(messageCount / (appendMs / 1000)),
+    idleLatencyMsP50: round(median(idleLatency), 1),
+    idleLatencyMsP95: round(percentile(idleLatency, 95), 1),
+    idleMessages: idleLatency.length,
+    idleMailboxes: holding.mailboxes,
+    idleConnections: holding.connections,
+    idleRssMb: round(holding.rssMb),
+    idleRssAddedMb: round(holding.rssMb - holding.rssNoneMb, 1),
+    idleUpMs: holding.upMs,
   };
 
   const perSec = (value: number) => `${round(value).toLocaleString('en')} msg/s`;
@@ -131,6 +152,9 @@ async function run(bench: IngestBench): Promise<void> {
       ['outcomes answered', `${stored.answered} / ${probeCount}`],
       ...idle.map(({ size, times }) => [`idle poll at ${size.toLocaleString('en')} messages`, ms(median(times)), `median of ${times.length}; p90 ${ms(percentile(times, 90))}, max ${ms(Math.max(...times))}; target < 10 ms, flat`] as const),
       ['peak RSS during the ingest', `${figures.rssMb} MB`],
+      ['IDLE: APPEND to stored, p50', ms(figures.idleLatencyMsP50), `${figures.idleMessages} messages one at a time, no scheduled poll; p95 ${ms(figures.idleLatencyMsP95)}, max ${ms(Math.max(...idleLatency))}`],
+      [`IDLE: ${figures.idleMailboxes} mailboxes, one worker`, `${figures.idleConnections} connections`, `all up in ${(figures.idleUpMs / 1000).toFixed(1)} s (doveadm who)`],
+      ['IDLE: worker RSS with them up', `${figures.idleRssMb} MB`, `+${figures.idleRssAddedMb} MB over none (${(figures.idleRssAddedMb * 1024 / figures.idleMailboxes).toFixed(0)} KB a mailbox)`],
     ]),
   );
   console.log(JSON.stringify(figures));

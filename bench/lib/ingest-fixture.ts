@@ -36,10 +36,14 @@ export interface IngestBench {
   deps: PollDeps;
   /** The size cap the sync fetches whole messages up to. */
   maxMessageBytes: number;
+  /** The key the mailbox passwords are sealed with, and the Redis the bench's keys live in, under `keyPrefix`: for a worker of its own (the IDLE figures). */
+  secretKey: Buffer;
+  redisUrl: string;
+  keyPrefix: string;
   /** A brand in a sector, with a campaign (default norms, business hours, timezone). */
   seedBrand(brand: BenchBrand): Promise<{ brandId: string; campaignId: string }>;
   /** A test mailbox on the private Dovecot: a new IMAP user, and its mailbox row. */
-  createMailbox(label: string, persona: Omit<BenchPersona, 'address'>): Promise<{ mailboxId: string; user: MailUser }>;
+  createMailbox(label: string, persona: Omit<BenchPersona, 'address'>, options?: { pollIntervalSeconds?: number }): Promise<{ mailboxId: string; user: MailUser }>;
   /** Probes sent from the mailbox to the brand, in one transaction. */
   insertProbes(target: { campaignId: string; brandId: string; mailboxId: string; recipient: string; personaAddress: string }, probes: readonly BenchProbe[]): Promise<string[]>;
   /** Stops everything this bench started and drops its database; safe to call twice. */
@@ -62,7 +66,8 @@ export async function openIngestBench(): Promise<IngestBench> {
     await migrate(databaseUrl(databaseName));
     const pool = createPool(databaseUrl(databaseName), 10);
     undo.push(() => pool.end());
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 3 });
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
     await redis.connect();
     undo.push(async () => {
       const keys = await redis.keys(`${lockPrefix}:*`);
@@ -71,7 +76,8 @@ export async function openIngestBench(): Promise<IngestBench> {
     });
     const connections = new ImapConnectionCache();
     undo.push(() => connections.close());
-    const secretBox = createSecretBox(randomBytes(32));
+    const secretKey = randomBytes(32);
+    const secretBox = createSecretBox(secretKey);
     // as the worker role runs it: parsing on a worker thread
     const preparer = new PreparePool();
     undo.push(() => preparer.close());
@@ -84,6 +90,9 @@ export async function openIngestBench(): Promise<IngestBench> {
       pool,
       deps,
       maxMessageBytes: MAX_MESSAGE_BYTES,
+      secretKey,
+      redisUrl,
+      keyPrefix: lockPrefix,
       async seedBrand(brand) {
         const sector = await insertSector(pool, { name: 'Ameublement' });
         const { id: brandId } = await insertBrand(pool, {
@@ -114,7 +123,7 @@ export async function openIngestBench(): Promise<IngestBench> {
         );
         return { brandId, campaignId: campaign.id };
       },
-      async createMailbox(label, persona) {
+      async createMailbox(label, persona, options = {}) {
         const user = await dovecot.createUser('bench');
         const id = randomUUID();
         const mailbox = await insertMailbox(pool, {
@@ -122,6 +131,7 @@ export async function openIngestBench(): Promise<IngestBench> {
           label,
           address: user.address,
           persona: { firstName: persona.firstName, lastName: persona.lastName, gender: 'female' },
+          pollIntervalSeconds: options.pollIntervalSeconds,
           imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: user.user, sealedPassword: secretBox.seal(user.password, mailboxPasswordContext(id, 'imap')) },
         });
         return { mailboxId: mailbox.id, user };
