@@ -1,9 +1,10 @@
 /**
  * The decisions of the IDLE watch, as pure functions over plain facts: when a watch that
- * went down is tried again, and whether a scheduled poll of a watched mailbox is needed.
+ * went down is tried again, whether it may log in at all, and whether a scheduled poll of
+ * a watched mailbox is needed.
  * The watcher (`src/flow/idle-watch.ts`) and the poll job own the timers and the I/O.
  */
-import { backoffDelayMs, connectionHealthy, MAX_CONNECTION_RETRY_MS, nextPollDelayMs, MAX_POLL_DELAY_MS } from './backoff.ts';
+import { backoffDelayMs, connectionHealthy, MAX_CONNECTION_RETRY_MS } from './backoff.ts';
 
 /**
  * While a mailbox's watch is up, the scheduled poll runs at most this often (or at the
@@ -48,12 +49,21 @@ export function failuresAfterEnd(failuresBefore: number, connectedAt: Date | nul
 }
 
 /**
- * The wait before a watch is tried again after its `failures`-th failure in a row. A refused
- * login (`permanent`) waits as the poll would (the poll interval, growing to an hour), so
- * the account is never hammered; any other fault retries within seconds at first, growing
- * to five minutes.
+ * The wait before a watch whose connection failed or ended is opened again, after its
+ * `failures`-th failure in a row: within seconds at first, growing to five minutes, never
+ * at once.
  */
-export function watchRetryDelayMs(failures: number, permanent: boolean, pollIntervalMs: number, random: () => number = Math.random): number {
-  if (permanent) return nextPollDelayMs(Math.max(1, failures), pollIntervalMs, { maxMs: MAX_POLL_DELAY_MS, random });
+export function watchRetryDelayMs(failures: number, random: () => number = Math.random): number {
   return Math.max(WATCH_RETRY_MIN_MS, backoffDelayMs(failures, { baseMs: WATCH_RETRY_BASE_MS, maxMs: MAX_CONNECTION_RETRY_MS, random }));
+}
+
+/**
+ * Whether the watch may log in: it follows the health of the mailbox's polls, so that a
+ * refused login or a server down is retried by the poll alone, at the poll's backoff, and
+ * the account sees no extra attempts. Not while the polls fail; and after the watch's own
+ * login was refused (`refusedAt`), not before a poll has succeeded since.
+ */
+export function watchMayConnect(poll: { consecutiveFailures: number; lastPolledAt: Date | null }, refusedAt: Date | null): boolean {
+  if (poll.consecutiveFailures > 0) return false;
+  return refusedAt === null || (poll.lastPolledAt !== null && poll.lastPolledAt.getTime() > refusedAt.getTime());
 }

@@ -8,13 +8,15 @@
  * - One process per mailbox: a lease per mailbox (`WatchLeases`), renewed; a lost lease
  *   closes the watch.
  * - Faults: a watch that ends is opened again after a backoff (`watchRetryDelayMs`), never
- *   in a hot loop; a refused login waits as long as the poll would, and a mailbox whose poll
- *   is backing off (`next_poll_at`) is not logged into before that time.
+ *   in a hot loop. The watch follows the polls' health (`watchMayConnect`): while a
+ *   mailbox's polls fail (a refused login, a server down), or after the watch's own login
+ *   was refused, it stays down until a poll succeeds, so only the poll, at its backoff,
+ *   tries the account.
  * - The mailbox list is read again every `refreshMs`: a mailbox disabled, deleted or with
  *   new settings (`updated_at`) has its watch closed, and opened again when still wanted.
  * - A server without IDLE is left to the polling; it is asked again every few hours.
  */
-import { failuresAfterEnd, watchRetryDelayMs } from '../audit/idle-plan.ts';
+import { failuresAfterEnd, watchMayConnect, watchRetryDelayMs } from '../audit/idle-plan.ts';
 import { isPermanentImapError } from '../audit/backoff.ts';
 import { findPollState } from '../db/folders.repo.ts';
 import { listEnabledMailboxes } from '../db/mailboxes.repo.ts';
@@ -81,6 +83,8 @@ interface Entry {
   timer: NodeJS.Timeout | null;
   /** For a server without IDLE: when to ask it again. */
   recheckAt: number;
+  /** When the server last refused the watch's login; null once a poll succeeded since. */
+  refusedAt: Date | null;
   stopped: boolean;
 }
 
@@ -88,6 +92,8 @@ const DEFAULT_REFRESH_MS = 60_000;
 const DEFAULT_TICK_MS = 20_000;
 /** A server without IDLE is asked again this often (it may have been upgraded). */
 const UNSUPPORTED_RECHECK_MS = 6 * 60 * 60_000;
+/** A watch kept down by failing polls looks at their state again this often (a query, no login). */
+const POLL_HEALTH_CHECK_MS = 60_000;
 
 export class IdleWatcher {
   private readonly entries = new Map<string, Entry>();
@@ -163,6 +169,7 @@ export class IdleWatcher {
         failures: 0,
         timer: null,
         recheckAt: 0,
+        refusedAt: null,
         stopped: false,
       };
       this.entries.set(mailbox.id, entry);
@@ -189,9 +196,9 @@ export class IdleWatcher {
     try {
       const state = await findPollState(this.deps.pool, entry.mailboxId);
       if (!state || !state.enabled) return void (await this.stopEntry(entry));
-      // the poll is backing off (a refused login, a server down): no login before it may
-      const wait = state.nextPollAt ? state.nextPollAt.getTime() - Date.now() : 0;
-      if (wait > 0) return this.retryIn(entry, wait);
+      // the polls are failing, or the watch's own login was refused: the poll alone tries the account
+      if (!watchMayConnect(state, entry.refusedAt)) return this.retryIn(entry, Math.min(entry.pollIntervalMs, POLL_HEALTH_CHECK_MS));
+      entry.refusedAt = null;
       entry.state = 'connecting';
       const opening = await withLoginRetry(
         async (fresh) => {
@@ -221,7 +228,8 @@ export class IdleWatcher {
     } catch (err) {
       entry.failures += 1;
       const permanent = err instanceof OAuth2TokenError ? err.permanent : isPermanentImapError(err);
-      const delay = watchRetryDelayMs(entry.failures, permanent, entry.pollIntervalMs, this.deps.random);
+      if (permanent) entry.refusedAt = new Date();
+      const delay = permanent ? Math.min(entry.pollIntervalMs, POLL_HEALTH_CHECK_MS) : watchRetryDelayMs(entry.failures, this.deps.random);
       const raw = err as { message?: string; code?: string };
       log.warn({ err: { message: describeImapFailure(err), cause: raw?.message, code: raw?.code, permanent }, retryInMs: delay }, 'idle watch could not connect');
       this.retryIn(entry, delay);
@@ -234,7 +242,7 @@ export class IdleWatcher {
     await this.deps.leases.markDown(entry.mailboxId).catch(() => {});
     if (entry.stopped || this.stopped) return;
     entry.failures = failuresAfterEnd(entry.failures, entry.connectedAt, new Date());
-    const delay = watchRetryDelayMs(entry.failures, false, entry.pollIntervalMs, this.deps.random);
+    const delay = watchRetryDelayMs(entry.failures, this.deps.random);
     this.log.info({ mailboxId: entry.mailboxId, err: err ? { message: describeImapFailure(err) } : null, retryInMs: delay }, 'idle watch connection ended; reconnecting');
     this.retryIn(entry, delay);
   }

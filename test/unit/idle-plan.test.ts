@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CONNECTION_RETRY_MS, MAX_POLL_DELAY_MS } from '../../src/audit/backoff.ts';
-import { failuresAfterEnd, skipWatchedPoll, watchRetryDelayMs, WATCHED_POLL_MS } from '../../src/audit/idle-plan.ts';
+import { MAX_CONNECTION_RETRY_MS } from '../../src/audit/backoff.ts';
+import { failuresAfterEnd, skipWatchedPoll, watchMayConnect, watchRetryDelayMs, WATCHED_POLL_MS } from '../../src/audit/idle-plan.ts';
 
 const now = new Date('2026-03-02T08:00:00Z');
 const ago = (ms: number) => new Date(now.getTime() - ms);
@@ -41,15 +41,28 @@ describe('watch backoff', () => {
 
   it('retries a dropped connection within seconds at first, growing to five minutes, never at once', () => {
     const top = () => 0.999_999;
-    expect(watchRetryDelayMs(1, false, 60_000, top)).toBeLessThanOrEqual(2_000);
-    expect(watchRetryDelayMs(4, false, 60_000, top)).toBeGreaterThan(watchRetryDelayMs(2, false, 60_000, top));
-    expect(watchRetryDelayMs(50, false, 60_000, top)).toBeLessThanOrEqual(MAX_CONNECTION_RETRY_MS);
-    expect(watchRetryDelayMs(1, false, 60_000, () => 0)).toBeGreaterThanOrEqual(1_000);
+    expect(watchRetryDelayMs(1, top)).toBeLessThanOrEqual(2_000);
+    expect(watchRetryDelayMs(4, top)).toBeGreaterThan(watchRetryDelayMs(2, top));
+    expect(watchRetryDelayMs(50, top)).toBeLessThanOrEqual(MAX_CONNECTION_RETRY_MS);
+    expect(watchRetryDelayMs(50, top)).toBeGreaterThan(MAX_CONNECTION_RETRY_MS / 2);
+    expect(watchRetryDelayMs(1, () => 0)).toBeGreaterThanOrEqual(1_000);
+  });
+});
+
+describe('watchMayConnect', () => {
+  it('logs in while the polls succeed', () => {
+    expect(watchMayConnect({ consecutiveFailures: 0, lastPolledAt: ago(60_000) }, null)).toBe(true);
+    expect(watchMayConnect({ consecutiveFailures: 0, lastPolledAt: null }, null)).toBe(true);
   });
 
-  it('waits for a refused login as the poll would: at least the interval, up to an hour', () => {
-    expect(watchRetryDelayMs(1, true, 60_000, () => 0)).toBeGreaterThanOrEqual(60_000);
-    expect(watchRetryDelayMs(30, true, 60_000, () => 0.999_999)).toBeLessThanOrEqual(MAX_POLL_DELAY_MS);
-    expect(watchRetryDelayMs(30, true, 60_000, () => 0.999_999)).toBeGreaterThan(MAX_CONNECTION_RETRY_MS);
+  it('leaves a failing mailbox to the poll and its backoff', () => {
+    expect(watchMayConnect({ consecutiveFailures: 1, lastPolledAt: ago(1_000) }, null)).toBe(false);
+  });
+
+  it('after its own refused login, waits for a poll that succeeded since', () => {
+    const refusedAt = ago(30_000);
+    expect(watchMayConnect({ consecutiveFailures: 0, lastPolledAt: ago(60_000) }, refusedAt)).toBe(false);
+    expect(watchMayConnect({ consecutiveFailures: 0, lastPolledAt: null }, refusedAt)).toBe(false);
+    expect(watchMayConnect({ consecutiveFailures: 0, lastPolledAt: ago(10_000) }, refusedAt)).toBe(true);
   });
 });
