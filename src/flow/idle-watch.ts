@@ -85,6 +85,8 @@ interface Entry {
   recheckAt: number;
   /** When the server last refused the watch's login; null once a poll succeeded since. */
   refusedAt: Date | null;
+  /** The connect under way, awaited at close. */
+  pending: Promise<void> | null;
   stopped: boolean;
 }
 
@@ -123,7 +125,9 @@ export class IdleWatcher {
 
   /** One pass over the mailbox list (queued behind a pass still running); never throws. */
   refresh(): Promise<void> {
-    this.running = this.running.then(() => this.refreshOnce()).catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'idle watch refresh failed'));
+    this.running = this.running
+      .then(() => this.refreshOnce())
+      .catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'idle watch refresh failed'));
     return this.running;
   }
 
@@ -137,8 +141,12 @@ export class IdleWatcher {
     this.stopped = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.tickTimer) clearInterval(this.tickTimer);
-    await this.running;
-    await Promise.all([...this.entries.values()].map((entry) => this.stopEntry(entry)));
+    // a refresh waiting on Redis (down) must not hold the shutdown
+    await bounded(this.running);
+    const entries = [...this.entries.values()];
+    await Promise.all(entries.map((entry) => this.stopEntry(entry)));
+    // a connect under way sees its entry stopped and closes what it opened
+    await bounded(Promise.all(entries.map((entry) => entry.pending)));
   }
 
   private async refreshOnce(): Promise<void> {
@@ -170,10 +178,12 @@ export class IdleWatcher {
         timer: null,
         recheckAt: 0,
         refusedAt: null,
+        pending: null,
         stopped: false,
       };
+      if (this.stopped) return void (await bounded(lease.release()));
       this.entries.set(mailbox.id, entry);
-      void this.connect(entry);
+      this.connectNow(entry);
     }
   }
 
@@ -187,6 +197,13 @@ export class IdleWatcher {
         await this.deps.leases.markUp(entry.mailboxId).catch(() => {});
       }
     }
+  }
+
+  private connectNow(entry: Entry): void {
+    const pending = this.connect(entry).finally(() => {
+      if (entry.pending === pending) entry.pending = null;
+    });
+    entry.pending = pending;
   }
 
   private async connect(entry: Entry): Promise<void> {
@@ -251,7 +268,7 @@ export class IdleWatcher {
     if (entry.stopped) return;
     entry.state = 'waiting';
     if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => void this.connect(entry), delayMs);
+    entry.timer = setTimeout(() => this.connectNow(entry), delayMs);
     entry.timer.unref();
   }
 
@@ -267,9 +284,21 @@ export class IdleWatcher {
     if (entry.timer) clearTimeout(entry.timer);
     const watch = entry.watch;
     entry.watch = null;
-    await watch?.close().catch(() => {});
-    await this.deps.leases.markDown(entry.mailboxId).catch(() => {});
-    await entry.lease?.release().catch(() => {});
+    await bounded(watch?.close());
+    // both expire on their own within a minute: a Redis outage must not hold the shutdown
+    await bounded(Promise.all([this.deps.leases.markDown(entry.mailboxId), entry.lease?.release()]));
     entry.lease = null;
   }
+}
+
+/** Waits for `work` at most `ms`; its failure is ignored (the callers log nothing more useful). */
+async function bounded(work: Promise<unknown> | undefined, ms = 5_000): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  await Promise.race([work.then(() => {}, () => {}), timeout]);
+  clearTimeout(timer);
 }
