@@ -116,9 +116,18 @@ export class IdleWatcher {
   /** Reads the mailboxes now and every `refreshMs`; renews the marks every `tickMs`. */
   start(): this {
     void this.refresh();
-    this.refreshTimer = setInterval(() => void this.refresh(), this.deps.refreshMs ?? DEFAULT_REFRESH_MS);
+    // a pass still under way (Redis or PostgreSQL slow to answer) is not queued behind
+    let refreshing: Promise<void> | null = null;
+    let ticking: Promise<void> | null = null;
+    this.refreshTimer = setInterval(() => {
+      refreshing ??= this.refresh().finally(() => (refreshing = null));
+    }, this.deps.refreshMs ?? DEFAULT_REFRESH_MS);
     this.refreshTimer.unref();
-    this.tickTimer = setInterval(() => void this.tick(), this.deps.tickMs ?? DEFAULT_TICK_MS);
+    this.tickTimer = setInterval(() => {
+      ticking ??= this.tick()
+        .catch((err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'idle watch renewal failed'))
+        .finally(() => (ticking = null));
+    }, this.deps.tickMs ?? DEFAULT_TICK_MS);
     this.tickTimer.unref();
     return this;
   }
@@ -188,6 +197,7 @@ export class IdleWatcher {
   }
 
   private async tick(): Promise<void> {
+    if (this.stopped) return;
     for (const entry of [...this.entries.values()]) {
       if (entry.stopped || entry.state === 'unsupported') continue;
       if (!entry.lease?.held) {
@@ -238,7 +248,7 @@ export class IdleWatcher {
       entry.connectedAt = opening.watch.connectedAt;
       entry.connects += 1;
       entry.state = 'watching';
-      void opening.watch.ended.then((err) => this.ended(entry, opening.watch, err));
+      void opening.watch.ended.then((err) => this.ended(entry, opening.watch, err)).catch((err: unknown) => this.log.error({ err }, 'idle watch reconnect failed'));
       await this.deps.leases.markUp(entry.mailboxId).catch(() => {});
       // mail that arrived while the watch was down is read now
       this.newMail(entry);
