@@ -37,8 +37,10 @@ program
       logger.info({ signal, boundS: config.shutdownTimeoutMs / 1000 }, 'stopping');
       const done = service.stop().then(
         () => 0,
-        (err: unknown) => {
+        async (err: unknown) => {
           logger.error({ err }, 'the stop failed');
+          // even then, never exit between a send's SMTP acceptance and its record
+          await PROCESS_SHUTDOWN.idle();
           return 1;
         },
       );

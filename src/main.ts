@@ -112,13 +112,16 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       stopping = true;
       // stop taking work first, everywhere at once: no new job on any queue, no scheduler
       // refresh, no new API connection; a running sync ends after its current batch
-      const stopped = Promise.all([workers?.close(), scheduler?.close(), app?.close()]);
+      // allSettled: one close failing (Redis away) must not end the wait for the others' running jobs
+      const stopped = Promise.allSettled([workers?.close(), scheduler?.close(), app?.close()]);
       const waits = () => ({ jobs: workers?.running() ?? [], sending: PROCESS_SHUTDOWN.critical });
       logger.info(waits(), 'stopping: no new work taken; waiting for the running jobs');
       const progress = setInterval(() => logger.info(waits(), 'stopping: still waiting for'), 5000);
       progress.unref();
       try {
-        await stopped;
+        for (const result of await stopped) {
+          if (result.status === 'rejected') logger.warn({ err: result.reason }, 'stopping: a part failed to close; going on with the others');
+        }
       } finally {
         clearInterval(progress);
       }

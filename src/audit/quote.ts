@@ -177,7 +177,8 @@ function attributionSpan(lines: string[], nextContent: number[], i: number): num
   const part: string[] = [];
   for (let span = 1; span <= MAX_ATTRIBUTION_LINES; span += 1) {
     const line = (lines[i + span - 1] ?? '').trim();
-    if (line === '' || (span === 2 && !ATTRIBUTION_START.test(part[0] ?? ''))) return 0;
+    // an over-long line is no attribution, and never reaches the patterns (hostile input stays linear)
+    if (line === '' || line.length > MAX_ATTRIBUTION_LENGTH || (span === 2 && !ATTRIBUTION_START.test(part[0] ?? ''))) return 0;
     part.push(line);
     if (!/[:：]$/.test(line)) continue;
     const joined = part.join(' ');

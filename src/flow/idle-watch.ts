@@ -266,6 +266,8 @@ export class IdleWatcher {
   private async ended(entry: Entry, watch: InboxWatch, err: Error | null): Promise<void> {
     if (entry.watch !== watch) return;
     entry.watch = null;
+    // no longer 'watching' before the mark goes: a tick meanwhile must not mark it up again
+    if (entry.state === 'watching') entry.state = 'waiting';
     await this.deps.leases.markDown(entry.mailboxId).catch(() => {});
     if (entry.stopped || this.stopped) return;
     entry.failures = failuresAfterEnd(entry.failures, entry.connectedAt, new Date());

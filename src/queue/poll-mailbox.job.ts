@@ -42,7 +42,8 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   const now = deps.now ?? (() => new Date());
   const state = await deps.sync.pollState(mailboxId);
   if (!state) return { status: 'skipped', mailboxId, reason: 'missing' };
-  if (!state.enabled && job.trigger === 'schedule') return { status: 'skipped', mailboxId, reason: 'disabled' };
+  // only an auditor's own request syncs a disabled mailbox; a late IDLE wake-up does not
+  if (!state.enabled && job.trigger !== 'api') return { status: 'skipped', mailboxId, reason: 'disabled' };
   if (state.nextPollAt && now() < state.nextPollAt) return { status: 'skipped', mailboxId, reason: 'backoff' };
   if (job.trigger === 'schedule' && state.lastPolledAt) {
     const facts = { ...state, trigger: job.trigger, pollIntervalMs: state.pollIntervalSeconds * 1000, now: now() };

@@ -73,4 +73,13 @@ describe('splitReply: quote headers in other languages', () => {
     expect(splitReply(lines('Dank je!', '', 'Verzonden vanaf mijn iPhone')).replyText).toBe('Dank je!');
     expect(splitReply(lines('Danke!', '', 'Outlook für iOS beziehen <https://aka.ms/o0ukef>')).replyText).toBe('Danke!');
   });
+
+  it('stays linear on a hostile line built to make the attribution patterns backtrack', () => {
+    // an unbounded "<…@…>" run once took quadratic time on such a line, blocking the analysis worker
+    const hostile = `Bonjour,\n<${'a@'.repeat(200_000)}\nx\nMerci`;
+    const started = performance.now();
+    const { replyText } = splitReply(hostile);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(replyText).toContain("Bonjour");
+  });
 });
