@@ -9,8 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendMessages } from '../support/imap.ts';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, waitFor, type DrillApi, type DrillDatabase, type SondeProcess } from '../support/drill-harness.ts';
-import { startDrillDovecot, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
+import { Drill, apiOf, startSonde, waitFor, type DrillApi, type DrillDatabase, type SondeProcess } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { type DrillDovecot } from '../support/drill-servers.ts';
 import { createMailbox, storedCounts } from '../support/drill-world.ts';
 import { rawMail } from '../support/mail-factory.ts';
 
@@ -24,13 +25,9 @@ let worker: SondeProcess;
 const PEAK_RSS_LIMIT_MB = 1000;
 
 beforeAll(async () => {
-  const logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  db = drillDatabase(drill);
-  const settings = serviceSettings(db, redis.url);
+  const servers = await startDrillServers(drill);
+  ({ dovecot, db } = servers);
+  const { logDir, settings } = servers;
   const front = await startSonde(drill, settings, 'api,scheduler', logDir);
   worker = await startSonde(drill, settings, 'worker', logDir);
   api = apiOf(front, settings);

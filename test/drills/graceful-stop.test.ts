@@ -11,9 +11,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendMessages } from '../support/imap.ts';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, waitFor, type DrillApi, type DrillDatabase, type ServiceSettings, type SondeProcess } from '../support/drill-harness.ts';
-import { startDrillDovecot, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
-import { startSmtpPeer, type SmtpPeer } from '../support/drill-smtp.ts';
+import { Drill, apiOf, startSonde, waitFor, type DrillApi, type DrillDatabase, type ServiceSettings, type SondeProcess } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { type DrillDovecot } from '../support/drill-servers.ts';
+import { type SmtpPeer } from '../support/drill-smtp.ts';
 import { HOUR_MS, brandMail, createBrands, createCampaign, createMailbox, createScenario, storedCounts } from '../support/drill-world.ts';
 
 // the stop bound of these drills: short enough to be passed by drill 11's held reply, long enough
@@ -29,15 +30,7 @@ let worker: SondeProcess;
 let api: DrillApi;
 
 beforeAll(async () => {
-  logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  peer = await startSmtpPeer();
-  drill.defer(() => peer.close());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  db = drillDatabase(drill);
-  settings = serviceSettings(db, redis.url, { SONDE_SHUTDOWN_TIMEOUT_SECONDS: String(BOUND_S) });
+  ({ logDir, dovecot, peer, db, settings } = await startDrillServers(drill, { SONDE_SHUTDOWN_TIMEOUT_SECONDS: String(BOUND_S) }, { smtp: true }));
   const front = await startSonde(drill, settings, 'api,scheduler', logDir);
   worker = await startSonde(drill, settings, 'worker', logDir);
   api = apiOf(front, settings);

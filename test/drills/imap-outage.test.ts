@@ -10,8 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendMessages } from '../support/imap.ts';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, waitFor, type DrillApi, type DrillDatabase } from '../support/drill-harness.ts';
-import { startDrillDovecot, startDroppingProxy, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
+import { Drill, apiOf, startSonde, waitFor, type DrillApi, type DrillDatabase } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { startDroppingProxy, type DrillDovecot } from '../support/drill-servers.ts';
 import { brandMail, createMailbox, storedCounts } from '../support/drill-world.ts';
 
 const drill = new Drill('imap-outage');
@@ -20,13 +21,9 @@ let db: DrillDatabase;
 let api: DrillApi;
 
 beforeAll(async () => {
-  const logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  db = drillDatabase(drill);
-  const settings = serviceSettings(db, redis.url);
+  const servers = await startDrillServers(drill);
+  ({ dovecot, db } = servers);
+  const { logDir, settings } = servers;
   // one process with every role, as `npm start` runs it
   const service = await startSonde(drill, settings, 'api,worker,scheduler', logDir);
   api = apiOf(service, settings);

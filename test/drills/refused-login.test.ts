@@ -6,8 +6,9 @@
  * failing all along.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, type DrillApi } from '../support/drill-harness.ts';
-import { startDrillDovecot, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
+import { Drill, apiOf, startSonde, type DrillApi } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { type DrillDovecot } from '../support/drill-servers.ts';
 import { createMailbox } from '../support/drill-world.ts';
 
 const drill = new Drill('refused-login');
@@ -15,13 +16,9 @@ let dovecot: DrillDovecot;
 let api: DrillApi;
 
 beforeAll(async () => {
-  const logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  const db = drillDatabase(drill);
-  const settings = serviceSettings(db, redis.url);
+  const servers = await startDrillServers(drill);
+  dovecot = servers.dovecot;
+  const { logDir, settings } = servers;
   const service = await startSonde(drill, settings, 'api,worker,scheduler', logDir);
   api = apiOf(service, settings);
 }, 240_000);

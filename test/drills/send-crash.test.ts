@@ -5,9 +5,10 @@
  * counts) and reconciled as `sent`: the README's "sent at most once".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, waitFor, type DrillApi, type DrillDatabase, type ServiceSettings, type SondeProcess } from '../support/drill-harness.ts';
-import { startDrillDovecot, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
-import { startSmtpPeer, type SmtpPeer } from '../support/drill-smtp.ts';
+import { Drill, apiOf, startSonde, waitFor, type DrillApi, type DrillDatabase, type ServiceSettings, type SondeProcess } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { type DrillDovecot } from '../support/drill-servers.ts';
+import { type SmtpPeer } from '../support/drill-smtp.ts';
 import { createBrands, createCampaign, createMailbox, createScenario } from '../support/drill-world.ts';
 
 const drill = new Drill('send-crash');
@@ -20,15 +21,7 @@ let worker: SondeProcess;
 let api: DrillApi;
 
 beforeAll(async () => {
-  logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  peer = await startSmtpPeer();
-  drill.defer(() => peer.close());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  db = drillDatabase(drill);
-  settings = serviceSettings(db, redis.url);
+  ({ logDir, dovecot, peer, db, settings } = await startDrillServers(drill, {}, { smtp: true }));
   const front = await startSonde(drill, settings, 'api,scheduler', logDir);
   worker = await startSonde(drill, settings, 'worker', logDir);
   api = apiOf(front, settings);

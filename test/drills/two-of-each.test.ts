@@ -9,9 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MailUser } from '../../src/devtools/dovecot.ts';
 import { appendMessage, appendMessages } from '../support/imap.ts';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, waitFor, type DrillApi, type DrillDatabase, type SondeProcess } from '../support/drill-harness.ts';
-import { startDrillDovecot, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
-import { startSmtpPeer, type SmtpPeer } from '../support/drill-smtp.ts';
+import { Drill, apiOf, startSonde, waitFor, type DrillApi, type DrillDatabase, type SondeProcess } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { type DrillDovecot } from '../support/drill-servers.ts';
+import { type SmtpPeer } from '../support/drill-smtp.ts';
 import { brandMail, createBrands, createCampaign, createMailbox, createScenario, storedCounts, type DrillMailbox } from '../support/drill-world.ts';
 import { rawMail } from '../support/mail-factory.ts';
 
@@ -23,15 +24,9 @@ let api: DrillApi;
 let workers: SondeProcess[];
 
 beforeAll(async () => {
-  const logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  peer = await startSmtpPeer();
-  drill.defer(() => peer.close());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  db = drillDatabase(drill);
-  const settings = serviceSettings(db, redis.url);
+  const servers = await startDrillServers(drill, {}, { smtp: true });
+  ({ dovecot, peer, db } = servers);
+  const { logDir, settings } = servers;
   // the first process migrates; the others start on a migrated database
   const front = await startSonde(drill, settings, 'api', logDir);
   api = apiOf(front, settings);

@@ -10,8 +10,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendMessages, withImap } from '../support/imap.ts';
-import { Drill, apiOf, drillDatabase, serviceSettings, startSonde, waitFor, type DrillApi, type DrillDatabase, type ServiceSettings, type SondeProcess } from '../support/drill-harness.ts';
-import { startDrillDovecot, startRedis, type DrillDovecot } from '../support/drill-servers.ts';
+import { Drill, apiOf, startSonde, waitFor, type DrillApi, type DrillDatabase, type ServiceSettings, type SondeProcess } from '../support/drill-harness.ts';
+import { startDrillServers } from '../support/drill-setup.ts';
+import { type DrillDovecot } from '../support/drill-servers.ts';
 import { HOUR_MS, brandMail, createBrands, createCampaign, createMailbox, declareSentProbes, storedCounts, type DrillBrand } from '../support/drill-world.ts';
 
 const drill = new Drill('worker-crash');
@@ -27,13 +28,7 @@ let campaignId: string;
 const storyStart = new Date(Math.floor(Date.now() / 1000) * 1000 - 2 * 24 * HOUR_MS);
 
 beforeAll(async () => {
-  logDir = await drill.dir();
-  dovecot = await startDrillDovecot();
-  drill.defer(() => dovecot.stop());
-  const redis = await startRedis();
-  drill.defer(() => redis.destroy());
-  db = drillDatabase(drill);
-  settings = serviceSettings(db, redis.url);
+  ({ logDir, dovecot, db, settings } = await startDrillServers(drill));
   const front = await startSonde(drill, settings, 'api,scheduler', logDir);
   worker = await startSonde(drill, settings, 'worker', logDir);
   api = apiOf(front, settings);
