@@ -61,7 +61,7 @@ interface Fixture {
   mailboxId: string;
   deps: PollDeps;
   syncDeps: SyncMailboxDeps;
-  poll(trigger?: 'schedule' | 'api'): Promise<PollReport>;
+  poll(trigger?: 'schedule' | 'api' | 'idle'): Promise<PollReport>;
   /** The poll after a failure, once its backoff has passed. */
   retry(): Promise<PollReport>;
   probe(subject: string, options?: { sentAt?: Date; channel?: 'email' | 'webform' }): Promise<{ id: string; messageId: string; subject: string }>;
@@ -509,5 +509,14 @@ describe('incremental sync and safety', () => {
     await Promise.all([f.poll(), assignMessage(t.db.pool, { messageId: rows[0].id, probeId: probe.id, kind: 'answer', by: 'test' })]);
     // whichever committed last saw the other's reply: the first answer is the one at 2 h
     expect(await f.outcome(probe.id)).toMatchObject({ delay_hours: 2, follow_ups: 1 });
+  });
+
+  it('syncs a disabled mailbox only when an auditor asks, not on a late IDLE wake-up nor on schedule', async () => {
+    const f = await mailboxFixture();
+    const res = await t.app.inject({ method: 'PATCH', url: `/v1/mailboxes/${f.mailboxId}`, headers: t.auth(), payload: { enabled: false } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await f.poll('idle')).toMatchObject({ status: 'skipped', reason: 'disabled' });
+    expect(await f.poll('schedule')).toMatchObject({ status: 'skipped', reason: 'disabled' });
+    expect(await f.poll('api')).toMatchObject({ status: 'done' });
   });
 });
