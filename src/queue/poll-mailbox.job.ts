@@ -8,7 +8,8 @@
  * wrong password never loops hot. New connection settings clear it.
  *
  * A mailbox whose IDLE watch is up (`idle-leases.ts`) is woken by it; its scheduled polls
- * then run only as a safety net, every `max(pollInterval, 5 min)` (`skipWatchedPoll`).
+ * then run only as a safety net, every `max(pollInterval, 5 min)` (`skipWatchedPoll`). A
+ * wake-up that finds another sync running makes that sync run once more when it ends.
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -17,7 +18,7 @@ import { skipWatchedPoll } from '../audit/idle-plan.ts';
 import { MailboxSyncError, SyncStoppedError, type FolderReport, type MailboxSync } from '../flow/sync-mailbox.ts';
 import type { Logger } from '../logger.ts';
 import { isWatchUp } from './idle-leases.ts';
-import { acquireLock } from './mailbox-lock.ts';
+import { acquireLock, type HeldLock } from './mailbox-lock.ts';
 import type { PollMailboxJob } from './queues.ts';
 
 export interface PollDeps {
@@ -50,8 +51,38 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
     if (skipWatchedPoll({ ...facts, watchUp: await isWatchUp(deps.redis, deps.lockPrefix, mailboxId) })) return { status: 'skipped', mailboxId, reason: 'watched' };
   }
 
-  const lock = await acquireLock(deps.redis, `${deps.lockPrefix}:lock:poll-mailbox:${mailboxId}`);
-  if (!lock) return { status: 'skipped', mailboxId, reason: 'locked' };
+  const lockKey = `${deps.lockPrefix}:lock:poll-mailbox:${mailboxId}`;
+  const againKey = `${lockKey}:again`;
+  // A wake-up or an auditor's request that finds a sync running is not dropped: it leaves a
+  // mark, and the holder syncs once more after it, so mail that arrived during it is read now,
+  // not at the next safety-net poll (up to 5 min later for a watched mailbox). The mark is set
+  // before the lock is tried and read after the holder releases it: one of the two sees the other.
+  if (job.trigger !== 'schedule') await deps.redis.set(againKey, '1', 'PX', AGAIN_MARK_TTL_MS);
+  let report: PollReport = { status: 'skipped', mailboxId, reason: 'locked' };
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const lock = await acquireLock(deps.redis, lockKey);
+    // another sync holds it: in the first round this request is left to it; in a later one it took the mark over
+    if (!lock) return report;
+    try {
+      await deps.redis.del(againKey);
+      report = await syncOnce(deps, mailboxId, state.pollIntervalSeconds, round === 1 ? state.consecutiveFailures : 0, lock);
+    } finally {
+      await lock.release();
+    }
+    if (report.status !== 'done' || deps.stopRequested?.() || (await deps.redis.exists(againKey)) === 0) return report;
+    deps.logger.debug({ mailboxId, round }, 'mail was signalled during the sync: syncing once more');
+  }
+  return report;
+}
+
+/** A sync asked for during the sync in progress is run after it, up to this many in one job. */
+const MAX_ROUNDS = 20;
+/** A mark outlives a lock that its crashed holder left (60 s) and a long sync, not the next safety-net poll. */
+const AGAIN_MARK_TTL_MS = 10 * 60_000;
+
+/** One sync under the lock; `failuresBefore` counts the failed polls before it, for the backoff of a new failure. */
+async function syncOnce(deps: PollDeps, mailboxId: string, pollIntervalSeconds: number, failuresBefore: number, lock: HeldLock): Promise<PollReport> {
+  const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ mailboxId });
   try {
     const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held, deps.stopRequested);
@@ -66,14 +97,12 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
       return { status: 'skipped', mailboxId, reason: 'stopping' };
     }
     const failure = err instanceof MailboxSyncError ? err : new MailboxSyncError(err instanceof Error ? err.message : String(err), false, { cause: err });
-    const nextPollAt = nextAttemptAt(now(), state.consecutiveFailures + 1, state.pollIntervalSeconds * 1000, failure.permanent);
+    const nextPollAt = nextAttemptAt(now(), failuresBefore + 1, pollIntervalSeconds * 1000, failure.permanent);
     await deps.sync.recordPoll(mailboxId, { error: failure.message, nextPollAt }).catch(() => {});
     // the raw error (addresses, ports, system codes) goes to the log only; the mailbox shows the plain words
     const raw = failure.cause as { message?: string; code?: string } | undefined;
     log.warn({ err: { message: failure.message, permanent: failure.permanent, cause: raw?.message, code: raw?.code } }, 'mailbox sync failed');
     throw failure;
-  } finally {
-    await lock.release();
   }
 }
 

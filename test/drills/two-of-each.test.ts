@@ -76,6 +76,7 @@ describe('drill 7: two workers and two schedulers', () => {
     for (const mailbox of mailboxes) await api.patch(`/v1/mailboxes/${mailbox.id}`, { enabled: true });
     await api.post(`/v1/campaigns/${campaignId}/schedule`);
     const startedAt = Date.now();
+    const stored = async () => (await storedCounts(db, mailboxes[0]!.id)).rows + (await storedCounts(db, mailboxes[1]!.id)).rows;
 
     await waitFor(
       'every probe sent, every silent brand reminded, every answer stored',
@@ -83,13 +84,14 @@ describe('drill 7: two workers and two schedulers', () => {
         const sent = await db.count(`select count(*) from probes where campaign_id = $1 and status = 'sent'`, [campaignId]);
         const reminded = await db.count(`select count(*) from reminders r join probes p on p.id = r.probe_id where p.campaign_id = $1 and r.status = 'sent'`, [campaignId]);
         const answered = await db.count(`select count(*) from outcomes where campaign_id = $1 and answered_at is not null`, [campaignId]);
-        return sent === 6 && reminded === 3 && answered === 3;
+        if (sent === 6 && reminded === 3 && answered === 3) return true;
+        // thrown, not returned: a timeout then says how far it got
+        throw new Error(`sent=${sent}/6 reminded=${reminded}/3 answered=${answered}/3 stored=${await stored()}/2003`);
       },
       240_000,
       1000,
     );
     // 1,000 messages in each, and the three answers wherever their probes came from
-    const stored = async () => (await storedCounts(db, mailboxes[0]!.id)).rows + (await storedCounts(db, mailboxes[1]!.id)).rows;
     await waitFor('both mailboxes synced', async () => (await stored()) >= 2003, 120_000, 500);
     const doneS = (Date.now() - startedAt) / 1000;
     // a little longer: a second sender or a late reminder would show now

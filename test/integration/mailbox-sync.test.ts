@@ -374,6 +374,37 @@ describe('incremental sync and safety', () => {
     expect((await t.db.pool.query('select count(*)::int as n from messages where mailbox_id = $1', [f.mailboxId])).rows[0].n).toBe(3);
   });
 
+  it('reads mail signalled during a running sync right after it, not at the next safety-net poll', async () => {
+    let signalled: Promise<PollReport> | undefined;
+    let f: Fixture;
+    let probe: { messageId: string; subject: string };
+    const second = new ImapConnectionCache();
+    // in the middle of a slow scheduled sync, an answer lands and its IDLE wake-up asks for a sync on another worker
+    const slow: Partial<SyncMailboxDeps> = {
+      batchSize: 1,
+      afterBatch: async () => {
+        if (!signalled) {
+          signalled = (async () => {
+            await f.reply({ probe, after: 4 * HOUR, text: ANSWER });
+            return pollMailbox({ ...f.deps, sync: new MailboxSync({ ...f.syncDeps, connections: second }) }, { mailboxId: f.mailboxId, trigger: 'idle' });
+          })();
+          await signalled;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+    };
+    f = await mailboxFixture({ sync: slow });
+    probe = await f.probe('Carte bloquée');
+    for (let i = 1; i <= 3; i++) await f.reply({ probe, after: i * HOUR, text: ANSWER });
+    const report = await f.poll('schedule');
+    await second.close();
+    expect(await signalled).toMatchObject({ status: 'skipped', reason: 'locked' });
+    expect(report.status).toBe('done');
+    // the fourth message, appended after the sync listed the folder, is stored by the same job
+    expect((await t.db.pool.query('select count(*)::int as n from messages where mailbox_id = $1', [f.mailboxId])).rows[0].n).toBe(4);
+    expect(await redis.exists(`${lockPrefix}:lock:poll-mailbox:${f.mailboxId}:again`)).toBe(0);
+  });
+
   it('records a refused login on the mailbox and backs off instead of looping', async () => {
     const f = await mailboxFixture({ password: 'not-the-password' });
     const error = await f.poll().catch((err: Error & { permanent?: boolean }) => err);
