@@ -19,6 +19,7 @@ import { startWorkers, type Workers } from './queue/worker.ts';
 import { PROCESS_SHUTDOWN } from './shutdown.ts';
 import { SecretKeyMismatchError, createSecretBox, resolveSecretKey } from './secrets.ts';
 import { closePdfRenderers, sharedPdfRenderer } from './web/pdf.ts';
+import { closeGuardedFetch } from './http/guarded-fetch.ts';
 
 export interface Service {
   /** Where the API listens, when this process runs it. */
@@ -129,7 +130,7 @@ export async function startService(config: Config, logger: Logger): Promise<Serv
       await built?.close();
       await Promise.all([apiQueues && closeQueues(apiQueues), jobQueues && closeQueues(jobQueues)]);
       for (const client of [producer, enqueuer, workerRedis]) client?.disconnect();
-      await closePdfRenderers();
+      await Promise.all([closePdfRenderers(), closeGuardedFetch()]);
       await Promise.all([apiPool, workerPool, lockPool, schedulerPool].map((p) => p?.end()));
       logger.info('stopped');
     },

@@ -33,6 +33,13 @@ let shared: Agent | null = null;
 export const guardedFetch = ((input: string | URL, init?: RequestInit) =>
   undiciFetch(input, { ...(init as object), dispatcher: (shared ??= guardedAgent()) })) as unknown as typeof fetch;
 
+/** Closes the process's guarded agent and its kept-alive connections (at a stop); a later fetch opens a new one. */
+export async function closeGuardedFetch(): Promise<void> {
+  const agent = shared;
+  shared = null;
+  await agent?.close();
+}
+
 /** Plain words for a refused host behind a failed fetch (`TypeError: fetch failed`, cause `RefusedHostError`); null otherwise. */
 export function refusedHostReason(err: unknown): string | null {
   const cause = (err as { cause?: { code?: string; message?: string } } | null)?.cause;

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeGuardedFetch } from '../../src/http/guarded-fetch.ts';
 import { OAuth2TokenError, refreshAccessToken } from '../../src/http/oauth2-token.ts';
 import { postJson } from '../../src/http/webhook-post.ts';
 import { setHostPolicy } from '../../src/mail/host-guard.ts';
@@ -75,6 +76,17 @@ describe('webhook deliveries', () => {
     const result = await postJson(`http://localhost:${port}/hook`, '{"a":1}', { 'x-test': '1' }, 2000);
     expect(result).toMatchObject({ ok: true, statusCode: 200, error: null });
     expect(seen.at(-1)).toMatchObject({ url: '/hook', headers: { host: `localhost:${port}`, 'x-test': '1' } });
+  });
+
+  it('close their kept-alive connections when the process stops, and open a new one after', async () => {
+    setHostPolicy({ allowPrivateHosts: true });
+    expect(await postJson(`http://localhost:${port}/hook`, '{}', {}, 2000)).toMatchObject({ ok: true });
+    const open = () => new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    expect(await open()).toBeGreaterThan(0);
+    await closeGuardedFetch();
+    for (let i = 0; i < 50 && (await open()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await open()).toBe(0);
+    expect(await postJson(`http://localhost:${port}/hook`, '{}', {}, 2000)).toMatchObject({ ok: true });
   });
 });
 
