@@ -58,7 +58,7 @@ export interface AppDeps {
   /** The job queues (campaign scheduling, reminders); absent when no queue is wired. */
   queues?: Queues;
   /** The dashboard's session settings (secret key, proxy trust, session length); defaults when absent. */
-  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey' | 'pdfRenderer'>;
+  dashboard?: Omit<DashboardDeps, 'pool' | 'adminKey' | 'pdfRenderer' | 'signInLimits'>;
   /** Renders PDF reports; the process's shared Chromium renderer when absent. */
   pdfRenderer?: PdfRenderer;
 }
@@ -91,17 +91,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   await app.register(healthRoutes, { pool: deps.pool, redis: deps.redis });
+  // counted per address before authentication, by /v1 and the dashboard's sign-in alike: a refused request costs no database lookup
+  const limits = await registerRateLimits(app, {
+    perMinute: deps.rateLimitPerMinute ?? 600,
+    authFailuresPerMinute: deps.authFailuresPerMinute ?? 10,
+    redis: deps.redis,
+    redisPrefix: deps.rateLimitPrefix ?? 'sonde',
+  });
   // Everything under /v1 needs a key and counts against its address's rate limit; /health and /docs do not.
   await app.register(
     async (v1) => {
-      // counted per address before authentication: a refused request costs no database lookup
-      const countAuthFailure = await registerRateLimits(v1, {
-        perMinute: deps.rateLimitPerMinute ?? 600,
-        authFailuresPerMinute: deps.authFailuresPerMinute ?? 10,
-        redis: deps.redis,
-        redisPrefix: deps.rateLimitPrefix ?? 'sonde',
-      });
-      registerAuth(v1, { db: deps.pool, adminKey: deps.adminKey, onFailure: countAuthFailure });
+      v1.addHook('onRequest', limits.guard);
+      registerAuth(v1, { db: deps.pool, adminKey: deps.adminKey, onFailure: limits.countFailure });
       await v1.register(keysRoutes, { pool: deps.pool });
       await v1.register(sectorsRoutes, { pool: deps.pool });
       await v1.register(brandsRoutes, { pool: deps.pool });
@@ -124,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   // The dashboard's pages at `/`, in a scope of their own: cookies, forms and CSRF stay out of /v1.
   await app.register(dashboardPlugin, {
-    deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, events: deps.queues && queueEventSink(deps.queues.webhooks), ...deps.dashboard },
+    deps: { pool: deps.pool, adminKey: deps.adminKey, pdfRenderer: deps.pdfRenderer, signInLimits: limits, events: deps.queues && queueEventSink(deps.queues.webhooks), ...deps.dashboard },
   });
   return app;
 }

@@ -1,6 +1,8 @@
 /**
- * Request budgets of `/v1`, counted per client address **before** authentication, so
- * that a flood (or a password-guessing run) is refused before it costs a database lookup:
+ * Request budgets of `/v1` and of the dashboard's sign-in, counted per client address
+ * **before** authentication, so that a flood (or a password-guessing run) is refused
+ * before it costs a database lookup; one budget per address for both doors, so a guesser
+ * gains nothing by switching from API keys in headers to the sign-in form:
  * - every request from an address counts against `perMinute`;
  * - a failed authentication also counts against `authFailuresPerMinute`; an address that
  *   used it up is refused at once, whatever key it sends, until the window ends.
@@ -10,7 +12,7 @@
  * (at most one a minute), rather than refusing every request while Redis is away.
  */
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { ApiProblem } from './problem.ts';
 
@@ -24,8 +26,15 @@ export interface RateLimitSettings {
 
 const WINDOW_MS = 60_000;
 
-/** Registers the budgets on `app` (an onRequest hook: call before the authentication's); returns the failure counter for it. */
-export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings): Promise<(request: FastifyRequest) => Promise<void>> {
+export interface RateLimits {
+  /** An `onRequest` hook: refuses (429) an address over its request budget or its failed-authentication budget. */
+  guard(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Counts a failed authentication against the request's address. */
+  countFailure(request: FastifyRequest): Promise<void>;
+}
+
+/** Registers the rate-limit store on `app` (the root: every scope shares the counters) and returns the budgets, for each door to apply. */
+export async function registerRateLimits(app: FastifyInstance, settings: RateLimitSettings): Promise<RateLimits> {
   await app.register(rateLimit, {
     global: false,
     ...(settings.redis ? { redis: settings.redis } : {}),
@@ -44,7 +53,7 @@ export async function registerRateLimits(app: FastifyInstance, settings: RateLim
     return null;
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const counted = await perAddress(request).catch((err: unknown) => failOpen(request, err));
     if (counted && !counted.isAllowed && counted.isExceeded) {
       void reply.header('retry-after', String(counted.ttlInSeconds));
@@ -59,9 +68,12 @@ export async function registerRateLimits(app: FastifyInstance, settings: RateLim
         `too many failed authentications from this address (${failed.max} a minute); retry in ${failed.ttlInSeconds} s`,
       );
     }
-  });
+  }
 
-  return async (request) => {
-    await failures(request).catch((err: unknown) => failOpen(request, err));
+  return {
+    guard,
+    async countFailure(request) {
+      await failures(request).catch((err: unknown) => failOpen(request, err));
+    },
   };
 }

@@ -59,6 +59,27 @@ describe('signing in to the dashboard', () => {
     expect((await get(t.app, jar, '/')).statusCode).toBe(303);
   });
 
+  it("shares the API's budget of failed keys per address: guesses in the form and in headers add up, then even a good key waits", async () => {
+    const guarded = await createTestContext({ dashboard: { secretKey: randomBytes(32) }, authFailuresPerMinute: 3, rateLimitPerMinute: 1000 });
+    try {
+      const reader = (await guarded.app.inject({ method: 'POST', url: '/v1/keys', headers: guarded.auth(), payload: { label: 'Lectrice', role: 'reader' } })).json().key as string;
+      expect((await signIn(guarded.app, 'sonde_guess-1')).res.statusCode).toBe(401);
+      expect((await guarded.app.inject({ url: '/v1/sectors', headers: guarded.auth('sonde_guess-2') })).statusCode).toBe(401);
+      expect((await signIn(guarded.app, 'sonde_guess-3')).res.statusCode).toBe(401);
+      const refused = await signIn(guarded.app, reader);
+      expect(refused.res.statusCode).toBe(429);
+      expect(refused.res.headers['content-type']).toMatch(/text\/html/);
+      expect(refused.res.body).toMatch(/Trop de tentatives depuis cette adresse : réessayez dans \d+ s/);
+      expect(refused.jar.cookies.has('sonde_session')).toBe(false);
+      expect((await guarded.app.inject({ url: '/v1/sectors', headers: guarded.auth(reader) })).statusCode).toBe(429);
+      // another address is not concerned
+      const other = await guarded.app.inject({ url: '/v1/sectors', headers: guarded.auth(reader), remoteAddress: '203.0.113.9' });
+      expect(other.statusCode).toBe(200);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('refuses a sign-in without its CSRF token', async () => {
     const jar = newJar();
     await get(t.app, jar, '/login');

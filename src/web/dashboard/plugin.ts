@@ -18,7 +18,6 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import csrf from '@fastify/csrf-protection';
-import rateLimit from '@fastify/rate-limit';
 import type { Pool } from '../../db/pool.ts';
 import { findActiveApiKey } from '../../db/api-keys.repo.ts';
 import { createKeyIdentifier, hasRole } from '../../flow/identify-key.ts';
@@ -47,6 +46,8 @@ import { mailboxPages } from './mailboxes.pages.ts';
 import { reportPages } from './report.pages.ts';
 import { arbitrationPages } from './arbitrations.pages.ts';
 import type { PdfRenderer } from '../pdf.ts';
+import type { RateLimits } from '../../api/rate-limits.ts';
+import { ApiProblem } from '../../api/problem.ts';
 
 export interface DashboardDeps {
   pool: Pool;
@@ -59,6 +60,8 @@ export interface DashboardDeps {
   sessionHours?: number | undefined;
   /** Renders the reports' PDF; the process's shared Chromium renderer when absent. */
   pdfRenderer?: PdfRenderer | undefined;
+  /** The API's per-address budgets (`api/rate-limits.ts`), which the sign-in shares: requests, and failed keys. */
+  signInLimits: RateLimits;
   /** Where an assignment's events (answer received…) go for the webhooks; none when no queue is wired. */
   events?: EventSink | undefined;
 }
@@ -101,7 +104,6 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
     getUserInfo: (request: FastifyRequest) => request.viewer?.sid ?? ANONYMOUS,
     csrfOpts: { hmacKey: keys.csrfKey },
   });
-  await app.register(rateLimit, { global: false });
   if (!app.hasRequestDecorator('viewer')) app.decorateRequest('viewer', null);
 
   /** The session's key as the database (or the environment) says now; null ends the session. */
@@ -147,11 +149,15 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
   });
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const status = error instanceof WebError ? error.status : error.code?.startsWith('FST_CSRF') ? 403 : error.validation ? 400 : (error.statusCode ?? 500);
+    const status =
+      error instanceof WebError || error instanceof ApiProblem ? error.status : error.code?.startsWith('FST_CSRF') ? 403 : error.validation ? 400 : (error.statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'dashboard page failed');
     const ctx = pageContext(request, reply, context);
+    const retryAfter = Number(reply.getHeader('retry-after'));
     const message =
-      status === 404
+      status === 429
+        ? ctx.t.errors.tooMany(Number.isFinite(retryAfter) ? retryAfter : 60)
+        : status === 404
         ? ctx.t.errors.notFound
         : status === 401
           ? ctx.t.errors.signIn
@@ -200,13 +206,16 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
   app.post<{ Body: { key?: unknown } }>(
     '/login',
     {
-      config: { dashboardPublic: true, rateLimit: { max: 30, timeWindow: '1 minute' } },
+      config: { dashboardPublic: true },
+      // before the form's CSRF check and the key's lookup: an address over its budget costs nothing
+      onRequest: deps.signInLimits.guard,
       preHandler: app.csrfProtection,
     },
     async (request, reply) => {
       const key = typeof request.body?.key === 'string' ? request.body.key.trim() : '';
       const holder = key ? await identify(key) : null;
       if (!holder) {
+        await deps.signInLimits.countFailure(request);
         request.viewer = null;
         return reply.code(401).type('text/html; charset=utf-8').send(loginPage(request, reply, 'wrong'));
       }

@@ -216,6 +216,7 @@ const fr = {
     server: 'Erreur du serveur.',
     back: 'Retour',
     signIn: 'Connectez-vous pour continuer.',
+    tooMany: (seconds: number) => `Trop de tentatives depuis cette adresse : réessayez dans ${seconds} s.`,
   },
   criteria: {
     delay: 'Délai de la première réponse par rapport aux normes',
@@ -449,6 +450,7 @@ const en: Strings = {
     server: 'Server error.',
     back: 'Back',
     signIn: 'Sign in to go on.',
+    tooMany: (seconds) => `Too many attempts from this address: try again in ${seconds} s.`,
   },
   criteria: {
     delay: 'Delay of the first answer against the norms',
