@@ -26,7 +26,7 @@ const WATCH_RETRY_MIN_MS = 1_000;
  * always run.
  */
 export function skipWatchedPoll(facts: {
-  trigger: 'schedule' | 'api' | 'idle';
+  trigger: 'schedule' | 'api' | 'idle' | 'reminder';
   watchUp: boolean;
   consecutiveFailures: number;
   lastPolledAt: Date | null;

@@ -64,18 +64,27 @@ export async function recordPoll(
   db: Queryable,
   mailboxId: string,
   failure: { error: string; nextPollAt: Date } | null,
+  /** A successful sync's start: the mailbox is read through it (`read_through` only moves forward). */
+  startedAt: Date | null = null,
 ): Promise<{ wasFailing: boolean } | null> {
   const { rows } = await db.query<{ was_failing: boolean }>(
     `with before as (select id, consecutive_failures > 0 as was_failing from mailboxes where id = $1 for update)
      update mailboxes m set last_polled_at = now(),
+            read_through = case when $2::text is null then greatest(m.read_through, $4::timestamptz) else m.read_through end,
             last_error = $2, last_error_at = case when $2::text is null then null else now() end,
             consecutive_failures = case when $2::text is null then 0 else m.consecutive_failures + 1 end,
             next_poll_at = $3
        from before where m.id = before.id
      returning before.was_failing`,
-    [mailboxId, failure?.error ?? null, failure?.nextPollAt ?? null],
+    [mailboxId, failure?.error ?? null, failure?.nextPollAt ?? null, failure ? null : startedAt],
   );
   return rows[0] ? { wasFailing: rows[0].was_failing } : null;
+}
+
+/** Whether the mailbox is synced at all, and the time up to which it is known to have been read (null before its first successful sync). */
+export async function findReadThrough(db: Queryable, mailboxId: string): Promise<{ enabled: boolean; readThrough: Date | null } | null> {
+  const { rows } = await db.query<{ enabled: boolean; read_through: Date | null }>('select enabled, read_through from mailboxes where id = $1', [mailboxId]);
+  return rows[0] ? { enabled: rows[0].enabled, readThrough: rows[0].read_through } : null;
 }
 
 export interface PollState {

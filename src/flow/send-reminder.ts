@@ -14,6 +14,7 @@ import { withQuote } from '../audit/quote-format.ts';
 import { defaultReminderBody, reminderSubject } from '../audit/reminder-text.ts';
 import { findBrand } from '../db/brands.repo.ts';
 import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
+import { findReadThrough } from '../db/folders.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import { findProbe, type Probe } from '../db/probes.repo.ts';
 import {
@@ -44,7 +45,16 @@ export type ReminderJobResult = 'sent' | 'recovered' | 'due' | 'answered' | 'bou
 export type ReminderSend =
   | { kind: 'done'; result: ReminderJobResult }
   | { kind: 'sent'; result: ReminderJobResult; campaign: Campaign; reminder: Pick<Reminder, 'probeId' | 'seq' | 'sentAt'> }
-  | { kind: 'wait'; until: Date; reason: string };
+  | { kind: 'wait'; until: Date; reason: string }
+  /** Due, but the mailbox is not yet read past the due time: the caller asks for a sync of `mailboxId` and looks again at `until`. */
+  | { kind: 'read-first'; mailboxId: string; until: Date; reason: string };
+
+/**
+ * How long past its due time a reminder waits for its mailbox to be read before it goes out
+ * anyway, with a warning (real time: the sync runs on the real clock). A mailbox failing
+ * for longer than this shows as failing on the dashboard.
+ */
+export const READ_WAIT_MS = 60 * 60_000;
 
 export async function sendReminder(db: Queryable, probeId: string, seq: number, deps: DeliveryDeps): Promise<ReminderSend> {
   const { timing } = deps;
@@ -76,6 +86,9 @@ export async function sendReminder(db: Queryable, probeId: string, seq: number, 
     }
     // The auditor sends it by hand and confirms it; the next one is queued then.
     if (remindedByHand(probe)) return done('due');
+    // an answer that came before the due time but is not read yet must cancel it too
+    const unread = await waitForRead(db, probe.mailboxId, dueAt, deps);
+    if (unread) return { ...unread, reason: `reminder ${seq} of probe ${probeId}: ${unread.reason}` };
   }
 
   const delivery = await deliverOnce<Reminder>(
@@ -101,6 +114,26 @@ export async function sendReminder(db: Queryable, probeId: string, seq: number, 
   const { sent } = delivery;
   await emitEvents(deps.events, [reminderSentEvent({ ...probe, probeId: probe.id }, seq, sent.sentAt)], deps.log);
   return { kind: 'sent', result: sent.recovered ? 'recovered' : 'sent', campaign, reminder: { ...reminder, sentAt: sent.sentAt } };
+}
+
+/**
+ * Whether the reminder must wait for its mailbox to be read past `dueAt` (its last
+ * successful sync started after it), lest an answer not yet read lets it reach a brand that
+ * answered: no for a disabled mailbox (nothing reads it), nor once `READ_WAIT_MS` have passed.
+ */
+async function waitForRead(db: Queryable, mailboxId: string, dueAt: Date, deps: Pick<DeliveryDeps, 'timing' | 'log'>): Promise<Extract<ReminderSend, { kind: 'read-first' }> | null> {
+  const read = await findReadThrough(db, mailboxId);
+  if (!read?.enabled || (read.readThrough && read.readThrough >= dueAt)) return null;
+  const now = deps.timing.now();
+  const late = now.getTime() - dueAt.getTime();
+  const readThrough = read.readThrough?.toISOString() ?? null;
+  if (late >= READ_WAIT_MS) {
+    deps.log.warn({ mailboxId, dueAt, readThrough }, 'reminder sent although its mailbox has not been read past its due time for an hour: an unread answer would not have cancelled it');
+    return null;
+  }
+  // quick at first (a sync takes seconds), then sparser while the mailbox stays unread
+  const recheckMs = Math.min(30_000, Math.max(2_000, late / 4));
+  return { kind: 'read-first', mailboxId, until: new Date(now.getTime() + recheckMs), reason: `waits for its mailbox to be read past ${dueAt.toISOString()} (read through ${readThrough ?? 'never'})` };
 }
 
 /**

@@ -130,8 +130,9 @@ export class MailboxSync {
   }
 
   /** Records a poll on the mailbox's sync state: null for a success; for a failure, its words and when the next poll is allowed. */
-  async recordPoll(mailboxId: string, failure: { error: string; nextPollAt: Date } | null): Promise<void> {
-    const before = await recordPoll(this.deps.pool, mailboxId, failure);
+  /** Records a poll's end: its failure, or (null) its success, the mailbox then read through `startedAt`. */
+  async recordPoll(mailboxId: string, failure: { error: string; nextPollAt: Date } | null, startedAt: Date | null = null): Promise<void> {
+    const before = await recordPoll(this.deps.pool, mailboxId, failure, startedAt);
     const event = before && mailboxTransitionEvent(mailboxId, 'imap', { wasFailing: before.wasFailing, error: failure?.error ?? null }, new Date());
     if (event && this.deps.logger) await emitEvents(this.deps.events, [event], this.deps.logger);
   }

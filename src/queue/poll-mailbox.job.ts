@@ -84,9 +84,11 @@ const AGAIN_MARK_TTL_MS = 10 * 60_000;
 async function syncOnce(deps: PollDeps, mailboxId: string, pollIntervalSeconds: number, failuresBefore: number, lock: HeldLock): Promise<PollReport> {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ mailboxId });
+  // the real clock, as the reminders that wait for this read compare it with theirs
+  const startedAt = new Date();
   try {
     const folders = await deps.sync.syncMailbox(mailboxId, () => lock.held, deps.stopRequested);
-    await deps.sync.recordPoll(mailboxId, null);
+    await deps.sync.recordPoll(mailboxId, null, startedAt);
     const changed = folders.filter((f) => f.fetched > 0);
     if (changed.length > 0) log.info({ folders: changed }, 'mailbox synced');
     return { status: 'done', mailboxId, folders };

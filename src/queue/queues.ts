@@ -20,8 +20,12 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
 export interface PollMailboxJob {
   mailboxId: string;
-  /** `schedule` for the periodic poll, `api` for POST /v1/mailboxes/:id/sync, `idle` when the IDLE watch saw new mail or (re)connected. */
-  trigger: 'schedule' | 'api' | 'idle';
+  /**
+   * `schedule` for the periodic poll, `api` for POST /v1/mailboxes/:id/sync, `idle` when the
+   * IDLE watch saw new mail or (re)connected, `reminder` when a reminder due waits for the
+   * mailbox to be read first.
+   */
+  trigger: 'schedule' | 'api' | 'idle' | 'reminder';
 }
 export interface AnalyseReplyJob {
   replyId: string;

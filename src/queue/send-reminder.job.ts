@@ -13,7 +13,7 @@ import type { MailTransport } from '../flow/deliver-once.ts';
 import { sendReminder, type ReminderJobResult } from '../flow/send-reminder.ts';
 import type { Logger } from '../logger.ts';
 import type { SecretBox } from '../secrets.ts';
-import { jobIds, type Queues, type SendReminderJob } from './queues.ts';
+import { jobIds, requestSync, type Queues, type SendReminderJob } from './queues.ts';
 import { reportFailure, waitUntil, waitWhileBusy, type JobRun } from './send-job.ts';
 
 export type { ReminderJobResult };
@@ -74,6 +74,10 @@ export function sendReminderProcessor(deps: SendReminderJobDeps, timing: Timing 
       if (!done.locked) return await waitWhileBusy(run, timing, `reminder ${seq} of probe ${probeId} is being sent by another worker`);
       const send = done.value;
       if (send.kind === 'wait') return await waitUntil(run, send.until, timing, send.reason);
+      if (send.kind === 'read-first') {
+        await requestSync(deps.queues, send.mailboxId, 'reminder');
+        return await waitUntil(run, send.until, timing, send.reason);
+      }
       if (send.kind === 'sent') await scheduleNext(deps.queues, send.campaign, send.reminder, timing);
       log.info({ result: send.result }, 'reminder job done');
       return send.result;

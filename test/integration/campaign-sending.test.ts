@@ -25,8 +25,11 @@ import type { Timing } from '../../src/clock.ts';
 import type { ProcessorDeps } from '../../src/queue/processors.ts';
 import { JOB_OPTIONS, jobIds, type QueueName } from '../../src/queue/queues.ts';
 import { enqueueSendProbes, sendProbeProcessor } from '../../src/queue/send-probe.job.ts';
-import { sendReminderProcessor } from '../../src/queue/send-reminder.job.ts';
+import { requestReminder, sendReminderProcessor } from '../../src/queue/send-reminder.job.ts';
 import { startWorkers, type Workers } from '../../src/queue/worker.ts';
+import { pollMailboxProcessor } from '../../src/queue/poll-mailbox.job.ts';
+import { MailboxSync } from '../../src/flow/sync-mailbox.ts';
+import { ImapConnectionCache } from '../../src/mail/imap-client.ts';
 import { createTestContext, type TestContext } from '../support/context.ts';
 import { createMailUser, type MailUser } from '../support/dovecot.ts';
 import { appendMessage, withImap } from '../support/imap.ts';
@@ -129,6 +132,7 @@ class BrandSmtp {
 let t: TestContext;
 let q: TestQueues;
 let workers: Workers;
+const connections = new ImapConnectionCache();
 let smtp: BrandSmtp;
 let persona: MailUser;
 const dovecot = inject('dovecot');
@@ -250,7 +254,13 @@ beforeAll(async () => {
     connection: q.workerRedis,
     prefix: q.prefix,
     concurrency: 2,
-    processors: { 'send-probe': sendProbeProcessor(deps, timing), 'send-reminder': sendReminderProcessor(deps, timing), campaigns: campaignProcessor(deps, timing) },
+    processors: {
+      'send-probe': sendProbeProcessor(deps, timing),
+      'send-reminder': sendReminderProcessor(deps, timing),
+      campaigns: campaignProcessor(deps, timing),
+      // a reminder due asks for its mailbox to be read first
+      'poll-mailbox': pollMailboxProcessor({ redis: q.workerRedis, lockPrefix: q.prefix, logger, sync: new MailboxSync({ pool: t.db.pool, secretBox: t.secretBox, connections, maxMessageBytes: 25 << 20 }) }),
+    },
     logger,
   });
 
@@ -278,6 +288,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await workers?.close();
+  await connections.close();
   await q?.close();
   await smtp?.close();
   await t?.close();
@@ -500,6 +511,88 @@ describe('reminders', () => {
     const outcome = (await findOutcome(t.db.pool, unanswered.id))!;
     expect(outcome.answeredAfterReminder).toBe(true);
     expect((await findOutcome(t.db.pool, answered.id))!.answeredAfterReminder).toBe(false);
+  });
+
+  it('reads the mailbox past its due time before it goes out: an answer not yet read, in the junk folder, cancels it', async () => {
+    const brand = await newBrand('Psi');
+    const campaignId = await newCampaign({ brandIds: [brand.id], reminder: { afterHours: 24, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const probe = await plannedProbe(campaignId, brand, 'Ma commande 4523');
+    await enqueueSendProbes(q.queues, [probe], timing);
+    const sent = await until('the probe sent', async () => {
+      const row = await findProbe(t.db.pool, probe.id);
+      return row?.status === 'sent' && row;
+    });
+    // the brand answers at once; its provider files the answer as junk, which no IDLE watch sees and no poll has read yet
+    const answer = [
+      `From: Service client <service@${brand.contact.split('@')[1]}>`,
+      `To: ${sent.personaAddress}`,
+      'Subject: Re: Ma commande 4523',
+      `Message-ID: <${unique()}@brand.example>`,
+      `In-Reply-To: <${sent.messageId}>`,
+      `References: <${sent.messageId}>`,
+      `Date: ${new Date().toUTCString()}`,
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Bonjour Madame Dupont,',
+      '',
+      'Votre colis part demain.',
+      '',
+      'Julie, service client',
+      '',
+    ].join('\r\n');
+    await appendMessage(dovecot, persona, 'Junk', Buffer.from(answer), new Date());
+    expect(await reminderRow(probe.id)).toBeUndefined();
+    await until('the reminder cancelled', async () => (await reminderRow(probe.id))?.status === 'cancelled');
+    expect(smtp.to(brand.contact)).toHaveLength(1);
+    expect(await findOutcome(t.db.pool, probe.id)).toMatchObject({ remindersSent: 0 });
+    const { rows } = await t.db.pool.query('select read_through from mailboxes where id = $1', [mailboxId]);
+    // read through a time after the due one: 24 h of 100 ms after the send
+    expect(rows[0].read_through.getTime()).toBeGreaterThanOrEqual(sent.sentAt!.getTime() + 2400);
+  });
+
+  it('waits at most an hour past its due time for a mailbox that cannot be read, then goes out', async () => {
+    // a mailbox in backoff after failed polls: every poll is skipped until tomorrow, nothing is read
+    const other = await createMailUser(dovecot, 'unreadable');
+    const unreadable = await api('POST', '/v1/mailboxes', {
+      label: 'Marie (en attente)',
+      address: other.address,
+      persona: { firstName: 'Marie', lastName: 'Dupont', gender: 'female' },
+      imap: { host: dovecot.host, port: dovecot.port, secure: false, allowPlaintext: true, user: other.user, password: other.password },
+      smtp: { host: '127.0.0.1', port: smtp.port, secure: false, allowPlaintext: true, user: other.user, password: other.password },
+    });
+    expect(unreadable.status).toBe(201);
+    await t.db.pool.query(`update mailboxes set consecutive_failures = 3, last_error = 'connection refused', next_poll_at = now() + interval '1 day' where id = $1`, [unreadable.body.id]);
+    const [late, recent] = [await newBrand('Omega'), await newBrand('Alpha')];
+    const campaignId = await newCampaign({ brandIds: [late.id, recent.id], mailboxIds: [unreadable.body.id], reminder: { afterHours: 24, max: 1 } });
+    await transitionCampaign(t.db.pool, campaignId, ['draft'], 'running');
+    const sentProbe = (brand: { id: string; contact: string }, sentAt: Date) =>
+      insertProbe(t.db.pool, {
+        campaignId,
+        brandId: brand.id,
+        scenarioId,
+        mailboxId: unreadable.body.id,
+        channel: 'email',
+        recipient: brand.contact,
+        personaAddress: other.address,
+        subject: 'Ma commande 4524',
+        body: 'Bonjour,\n\nMa commande 4524 n’est pas arrivée.\n\nMarie Dupont',
+        messageId: `${unique()}@sonde.test`,
+        sentAt,
+        status: 'sent',
+      });
+    // due (2.4 s after the send) 62 min ago, and 10 min ago
+    const overdue = await sentProbe(late, new Date(Date.now() - 62 * 60_000 - 2400));
+    const waiting = await sentProbe(recent, new Date(Date.now() - 10 * 60_000 - 2400));
+    await requestReminder(q.queues, overdue.id, 1);
+    await requestReminder(q.queues, waiting.id, 1);
+    await until('the overdue reminder sent', async () => (await reminderRow(overdue.id))?.status === 'sent');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await reminderRow(waiting.id))?.status).toBe('due');
+    expect(smtp.to(recent.contact)).toEqual([]);
+    const { rows } = await t.db.pool.query('select read_through from mailboxes where id = $1', [unreadable.body.id]);
+    expect(rows[0].read_through).toBeNull();
+    await api('PATCH', `/v1/mailboxes/${unreadable.body.id}`, { enabled: false });
   });
 
   it('records a web-form probe\'s reminder as due, for the auditor to send by hand and confirm', async () => {
