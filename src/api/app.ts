@@ -68,6 +68,10 @@ export type App = FastifyInstance;
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app: App = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // Behind the TLS-terminating proxy of SONDE_TRUST_PROXY, the client's address (for the rate
+    // limits) is the one that proxy saw: the last X-Forwarded-For entry, one hop, never an entry
+    // the client wrote itself (else everyone behind the proxy would share one budget).
+    trustProxy: deps.dashboard?.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
 

@@ -81,10 +81,25 @@ export async function recordPoll(
   return rows[0] ? { wasFailing: rows[0].was_failing } : null;
 }
 
-/** Whether the mailbox is synced at all, and the time up to which it is known to have been read (null before its first successful sync). */
-export async function findReadThrough(db: Queryable, mailboxId: string): Promise<{ enabled: boolean; readThrough: Date | null } | null> {
-  const { rows } = await db.query<{ enabled: boolean; read_through: Date | null }>('select enabled, read_through from mailboxes where id = $1', [mailboxId]);
-  return rows[0] ? { enabled: rows[0].enabled, readThrough: rows[0].read_through } : null;
+export interface ReadThrough {
+  /** Whether the mailbox is synced at all. */
+  enabled: boolean;
+  /** The start of its last successful sync: everything that arrived before was read. Null before the first. */
+  readThrough: Date | null;
+  /** Its last polls failed. */
+  failing: boolean;
+  /** Polls are skipped until its `nextPollAt`. */
+  inBackoff: boolean;
+}
+
+export async function findReadThrough(db: Queryable, mailboxId: string): Promise<ReadThrough | null> {
+  const { rows } = await db.query<{ enabled: boolean; read_through: Date | null; failing: boolean; in_backoff: boolean }>(
+    `select enabled, read_through, consecutive_failures > 0 as failing, coalesce(next_poll_at > now(), false) as in_backoff
+       from mailboxes where id = $1`,
+    [mailboxId],
+  );
+  const row = rows[0];
+  return row ? { enabled: row.enabled, readThrough: row.read_through, failing: row.failing, inBackoff: row.in_backoff } : null;
 }
 
 export interface PollState {

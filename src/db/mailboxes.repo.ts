@@ -425,13 +425,14 @@ export async function updateMailbox(db: Queryable, id: string, patch: MailboxPat
     });
   }
   const set = setClause(flat, MAILBOX_COLUMNS, 2);
-  // New connection settings deserve a fresh start: forget the failure streak, the sending fault.
+  // New connection settings deserve a fresh start: forget the failure streak, the sending fault;
+  // and what the old settings read says nothing of the new account (reminders wait for a read of it).
   const connectionChanged = patch.imap !== undefined;
   const sendingChanged = patch.smtp !== undefined;
   if (set || connectionChanged || sendingChanged) {
     await db.query(
       `update mailboxes set ${set ? `${set.sql}, ` : ''}updated_at = now()
-         ${connectionChanged ? ', consecutive_failures = 0, last_error = null, last_error_at = null, next_poll_at = null' : ''}
+         ${connectionChanged ? ', consecutive_failures = 0, last_error = null, last_error_at = null, next_poll_at = null, read_through = null' : ''}
          ${sendingChanged ? ', send_error = null, send_error_at = null' : ''}
        where id = $1`,
       [id, ...(set?.values ?? [])],

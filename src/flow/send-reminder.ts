@@ -46,15 +46,16 @@ export type ReminderSend =
   | { kind: 'done'; result: ReminderJobResult }
   | { kind: 'sent'; result: ReminderJobResult; campaign: Campaign; reminder: Pick<Reminder, 'probeId' | 'seq' | 'sentAt'> }
   | { kind: 'wait'; until: Date; reason: string }
-  /** Due, but the mailbox is not yet read past the due time: the caller asks for a sync of `mailboxId` and looks again at `until`. */
-  | { kind: 'read-first'; mailboxId: string; until: Date; reason: string };
+  /** Due, but its mailbox is not read since: the caller asks for a sync of `mailboxId` (when `askSync`) and looks again at `until`. */
+  | { kind: 'read-first'; mailboxId: string; askSync: boolean; until: Date; reason: string };
 
 /**
- * How long past its due time a reminder waits for its mailbox to be read before it goes out
- * anyway, with a warning (real time: the sync runs on the real clock). A mailbox failing
- * for longer than this shows as failing on the dashboard.
+ * How long a reminder waits for its mailbox to be read before it goes out anyway, with a
+ * warning: an hour while the mailbox is failing (it shows as failing on the dashboard), six
+ * while it works (its sync was asked for and comes in seconds; this only bounds a sync that
+ * never ends). Real time, counted from the moment the worker first found the reminder due.
  */
-export const READ_WAIT_MS = 60 * 60_000;
+export const READ_WAIT_MS = { failing: 60 * 60_000, working: 6 * 60 * 60_000 } as const;
 
 export async function sendReminder(db: Queryable, probeId: string, seq: number, deps: DeliveryDeps): Promise<ReminderSend> {
   const { timing } = deps;
@@ -87,7 +88,7 @@ export async function sendReminder(db: Queryable, probeId: string, seq: number, 
     // The auditor sends it by hand and confirms it; the next one is queued then.
     if (remindedByHand(probe)) return done('due');
     // an answer that came before the due time but is not read yet must cancel it too
-    const unread = await waitForRead(db, probe.mailboxId, dueAt, deps);
+    const unread = await waitForRead(db, probe.mailboxId, reminder, deps);
     if (unread) return { ...unread, reason: `reminder ${seq} of probe ${probeId}: ${unread.reason}` };
   }
 
@@ -117,23 +118,41 @@ export async function sendReminder(db: Queryable, probeId: string, seq: number, 
 }
 
 /**
- * Whether the reminder must wait for its mailbox to be read past `dueAt` (its last
- * successful sync started after it), lest an answer not yet read lets it reach a brand that
- * answered: no for a disabled mailbox (nothing reads it), nor once `READ_WAIT_MS` have passed.
+ * Whether the reminder must wait for its mailbox to be read, lest an answer not yet read
+ * lets it reach a brand that answered: until a sync that started after the worker first
+ * found it due (`reminder.createdAt`; both on the real clock, whatever the `Timing`) has
+ * succeeded. Not for a disabled mailbox (nothing reads it), nor past `READ_WAIT_MS`.
  */
-async function waitForRead(db: Queryable, mailboxId: string, dueAt: Date, deps: Pick<DeliveryDeps, 'timing' | 'log'>): Promise<Extract<ReminderSend, { kind: 'read-first' }> | null> {
+async function waitForRead(
+  db: Queryable,
+  mailboxId: string,
+  reminder: Pick<Reminder, 'createdAt'>,
+  deps: Pick<DeliveryDeps, 'timing' | 'log'>,
+): Promise<Extract<ReminderSend, { kind: 'read-first' }> | null> {
   const read = await findReadThrough(db, mailboxId);
-  if (!read?.enabled || (read.readThrough && read.readThrough >= dueAt)) return null;
-  const now = deps.timing.now();
-  const late = now.getTime() - dueAt.getTime();
+  const since = reminder.createdAt;
+  if (!read || (read.readThrough && read.readThrough >= since)) return null;
   const readThrough = read.readThrough?.toISOString() ?? null;
-  if (late >= READ_WAIT_MS) {
-    deps.log.warn({ mailboxId, dueAt, readThrough }, 'reminder sent although its mailbox has not been read past its due time for an hour: an unread answer would not have cancelled it');
+  if (!read.enabled) {
+    deps.log.warn({ mailboxId, readThrough }, 'reminder sent without reading its mailbox first: the mailbox is disabled, nothing reads it');
     return null;
   }
-  // quick at first (a sync takes seconds), then sparser while the mailbox stays unread
-  const recheckMs = Math.min(30_000, Math.max(2_000, late / 4));
-  return { kind: 'read-first', mailboxId, until: new Date(now.getTime() + recheckMs), reason: `waits for its mailbox to be read past ${dueAt.toISOString()} (read through ${readThrough ?? 'never'})` };
+  const waited = Date.now() - since.getTime();
+  if (waited >= (read.failing ? READ_WAIT_MS.failing : READ_WAIT_MS.working)) {
+    deps.log.warn({ mailboxId, readThrough, waitedMinutes: Math.round(waited / 60_000), failing: read.failing }, 'reminder sent although its mailbox could not be read since it came due: an unread answer would not have cancelled it');
+    return null;
+  }
+  // quick at first (a sync takes seconds), then sparser while the mailbox stays unread; with
+  // hours shortened (`sonde demo`), quicker still, so the wait stays a small part of an hour
+  const recheckMs = Math.min(30_000, Math.max(Math.min(2_000, deps.timing.msPerHour / 10), waited / 4));
+  return {
+    kind: 'read-first',
+    mailboxId,
+    // a mailbox in backoff would skip the sync: asking again would only pile up jobs
+    askSync: !read.inBackoff,
+    until: new Date(deps.timing.now().getTime() + recheckMs),
+    reason: `waits for its mailbox to be read (read through ${readThrough ?? 'never'}, due since ${since.toISOString()})`,
+  };
 }
 
 /**

@@ -60,12 +60,15 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
   if (job.trigger !== 'schedule') await deps.redis.set(againKey, '1', 'PX', AGAIN_MARK_TTL_MS);
   let report: PollReport = { status: 'skipped', mailboxId, reason: 'locked' };
   for (let round = 1; round <= MAX_ROUNDS; round++) {
+    // a later round reads the mailbox again: disabled or deleted meanwhile, it is left alone
+    const current = round === 1 ? state : await deps.sync.pollState(mailboxId);
+    if (!current || (round > 1 && !current.enabled)) return report;
     const lock = await acquireLock(deps.redis, lockKey);
     // another sync holds it: in the first round this request is left to it; in a later one it took the mark over
     if (!lock) return report;
     try {
       await deps.redis.del(againKey);
-      report = await syncOnce(deps, mailboxId, state.pollIntervalSeconds, round === 1 ? state.consecutiveFailures : 0, lock);
+      report = await syncOnce(deps, mailboxId, current.pollIntervalSeconds, current.consecutiveFailures, lock);
     } finally {
       await lock.release();
     }
@@ -77,8 +80,8 @@ export async function pollMailbox(deps: PollDeps, job: PollMailboxJob): Promise<
 
 /** A sync asked for during the sync in progress is run after it, up to this many in one job. */
 const MAX_ROUNDS = 20;
-/** A mark outlives a lock that its crashed holder left (60 s) and a long sync, not the next safety-net poll. */
-const AGAIN_MARK_TTL_MS = 10 * 60_000;
+/** A mark outlives a lock that its crashed holder left (60 s) and a long first sync (each request sets it anew). */
+const AGAIN_MARK_TTL_MS = 60 * 60_000;
 
 /** One sync under the lock; `failuresBefore` counts the failed polls before it, for the backoff of a new failure. */
 async function syncOnce(deps: PollDeps, mailboxId: string, pollIntervalSeconds: number, failuresBefore: number, lock: HeldLock): Promise<PollReport> {

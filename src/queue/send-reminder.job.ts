@@ -75,7 +75,8 @@ export function sendReminderProcessor(deps: SendReminderJobDeps, timing: Timing 
       const send = done.value;
       if (send.kind === 'wait') return await waitUntil(run, send.until, timing, send.reason);
       if (send.kind === 'read-first') {
-        await requestSync(deps.queues, send.mailboxId, 'reminder');
+        // a failed request (Redis blip) costs no attempt: the next look asks again
+        if (send.askSync) await requestSync(deps.queues, send.mailboxId, 'reminder').catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'could not ask for a sync of the mailbox; looking again later'));
         return await waitUntil(run, send.until, timing, send.reason);
       }
       if (send.kind === 'sent') await scheduleNext(deps.queues, send.campaign, send.reminder, timing);

@@ -76,8 +76,9 @@ describe('sonde demo, with four brands', () => {
     expect(late).toMatchObject({ probes: 2, answered: 0, within4h: 0, within24h: 0, afterReminder: 1 });
     const [min, max] = delayBounds('after-reminder', true);
     expect(late.medianDelayHours).toBeGreaterThan(min);
-    // the reminder goes out a little after its 24 h: a worker picks it up, the SMTP conversation takes its time
-    expect(late.medianDelayHours).toBeLessThan(max + 1);
+    // the reminder goes out a little after its 24 h: a worker picks it up, has the mailbox read
+    // first (a sync of a few hundred ms: about an hour of 400 ms), and the SMTP conversation takes its time
+    expect(late.medianDelayHours).toBeLessThan(max + 2.5);
     expect(printed('Escargot Électro')).toMatch(/^Escargot Électro\s+0 %\s+0 %\s+0 %\s+100 %\s+2\d\.\d h/);
   });
 

@@ -45,6 +45,18 @@ describe('failed authentications', () => {
   });
 });
 
+describe('behind a trusted proxy (SONDE_TRUST_PROXY)', () => {
+  it('count per client address as the proxy saw it, not per proxy, and ignore what the client wrote', async () => {
+    const t = await context({ authFailuresPerMinute: 2, rateLimitPerMinute: 1000, dashboard: { trustProxy: true } });
+    const from = (chain: string) => ({ ...t.auth('sonde_guess'), 'x-forwarded-for': chain });
+    // one client guesses twice, writing another address in front each time: the proxy appended the real one
+    for (const spoofed of ['198.51.100.1', '198.51.100.2']) expect((await t.app.inject({ url: '/v1/sectors', headers: from(`${spoofed}, 203.0.113.7`) })).statusCode).toBe(401);
+    expect((await t.app.inject({ url: '/v1/sectors', headers: { ...t.auth(), 'x-forwarded-for': '203.0.113.7' } })).statusCode).toBe(429);
+    // another client behind the same proxy is not concerned
+    expect((await t.app.inject({ url: '/v1/sectors', headers: { ...t.auth(), 'x-forwarded-for': '203.0.113.8' } })).statusCode).toBe(200);
+  });
+});
+
 describe('counters in Redis', () => {
   it('are shared by two API processes', async () => {
     const prefix = `sonde-test-${randomBytes(4).toString('hex')}`;
