@@ -400,8 +400,11 @@ describe('SMTP failures', () => {
     expect(failed.error).toMatch(/550 5\.1\.1/);
     expect(failed.sentAt).toBeNull();
     expect(smtp.to(brand.contact)).toEqual([]);
-    const job = (await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id)))!;
-    expect(await job.getState()).toBe('failed');
+    // the probe is recorded failed a moment before BullMQ moves its job to failed: wait for the move, then read the job
+    const job = await until('the job failed', async () => {
+      const found = await q.queues['send-probe'].getJob(jobIds.sendProbe(probe.id));
+      return found && (await found.getState()) === 'failed' && found;
+    });
     expect(job.attemptsMade).toBe(1);
     // nothing to remind a brand of a probe it never received
     expect(await reminderRow(probe.id)).toBeUndefined();
