@@ -81,27 +81,6 @@ export async function recordPoll(
   return rows[0] ? { wasFailing: rows[0].was_failing } : null;
 }
 
-export interface ReadThrough {
-  /** Whether the mailbox is synced at all. */
-  enabled: boolean;
-  /** The start of its last successful sync: everything that arrived before was read. Null before the first. */
-  readThrough: Date | null;
-  /** Its last polls failed. */
-  failing: boolean;
-  /** Polls are skipped until its `nextPollAt`. */
-  inBackoff: boolean;
-}
-
-export async function findReadThrough(db: Queryable, mailboxId: string): Promise<ReadThrough | null> {
-  const { rows } = await db.query<{ enabled: boolean; read_through: Date | null; failing: boolean; in_backoff: boolean }>(
-    `select enabled, read_through, consecutive_failures > 0 as failing, coalesce(next_poll_at > now(), false) as in_backoff
-       from mailboxes where id = $1`,
-    [mailboxId],
-  );
-  const row = rows[0];
-  return row ? { enabled: row.enabled, readThrough: row.read_through, failing: row.failing, inBackoff: row.in_backoff } : null;
-}
-
 export interface PollState {
   enabled: boolean;
   consecutiveFailures: number;
@@ -111,6 +90,8 @@ export interface PollState {
   pollIntervalSeconds: number;
   /** The last poll's end, success or failure; null before the first. */
   lastPolledAt: Date | null;
+  /** The start of the last successful sync: everything that arrived before it was read. Null before the first, and after new IMAP settings. */
+  readThrough: Date | null;
 }
 
 export async function findPollState(db: Queryable, mailboxId: string): Promise<PollState | null> {
@@ -121,8 +102,9 @@ export async function findPollState(db: Queryable, mailboxId: string): Promise<P
     next_poll_at: Date | null;
     poll_interval_seconds: number;
     last_polled_at: Date | null;
+    read_through: Date | null;
   }>(
-    'select enabled, consecutive_failures, last_error_at, next_poll_at, poll_interval_seconds, last_polled_at from mailboxes where id = $1',
+    'select enabled, consecutive_failures, last_error_at, next_poll_at, poll_interval_seconds, last_polled_at, read_through from mailboxes where id = $1',
     [mailboxId],
   );
   const row = rows[0];
@@ -134,6 +116,7 @@ export async function findPollState(db: Queryable, mailboxId: string): Promise<P
         nextPollAt: row.next_poll_at,
         pollIntervalSeconds: row.poll_interval_seconds,
         lastPolledAt: row.last_polled_at,
+        readThrough: row.read_through,
       }
     : null;
 }

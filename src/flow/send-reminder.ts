@@ -14,7 +14,7 @@ import { withQuote } from '../audit/quote-format.ts';
 import { defaultReminderBody, reminderSubject } from '../audit/reminder-text.ts';
 import { findBrand } from '../db/brands.repo.ts';
 import { findCampaign, type Campaign } from '../db/campaigns.repo.ts';
-import { findReadThrough } from '../db/folders.repo.ts';
+import { findPollState } from '../db/folders.repo.ts';
 import type { Queryable } from '../db/pool.ts';
 import { findProbe, type Probe } from '../db/probes.repo.ts';
 import {
@@ -129,7 +129,7 @@ async function waitForRead(
   reminder: Pick<Reminder, 'createdAt'>,
   deps: Pick<DeliveryDeps, 'timing' | 'log'>,
 ): Promise<Extract<ReminderSend, { kind: 'read-first' }> | null> {
-  const read = await findReadThrough(db, mailboxId);
+  const read = await findPollState(db, mailboxId);
   const since = reminder.createdAt;
   if (!read || (read.readThrough && read.readThrough >= since)) return null;
   const readThrough = read.readThrough?.toISOString() ?? null;
@@ -137,9 +137,11 @@ async function waitForRead(
     deps.log.warn({ mailboxId, readThrough }, 'reminder sent without reading its mailbox first: the mailbox is disabled, nothing reads it');
     return null;
   }
-  const waited = Date.now() - since.getTime();
-  if (waited >= (read.failing ? READ_WAIT_MS.failing : READ_WAIT_MS.working)) {
-    deps.log.warn({ mailboxId, readThrough, waitedMinutes: Math.round(waited / 60_000), failing: read.failing }, 'reminder sent although its mailbox could not be read since it came due: an unread answer would not have cancelled it');
+  const now = Date.now();
+  const waited = now - since.getTime();
+  const failing = read.consecutiveFailures > 0;
+  if (waited >= (failing ? READ_WAIT_MS.failing : READ_WAIT_MS.working)) {
+    deps.log.warn({ mailboxId, readThrough, waitedMinutes: Math.round(waited / 60_000), failing }, 'reminder sent although its mailbox could not be read since it came due: an unread answer would not have cancelled it');
     return null;
   }
   // quick at first (a sync takes seconds), then sparser while the mailbox stays unread; with
@@ -149,7 +151,7 @@ async function waitForRead(
     kind: 'read-first',
     mailboxId,
     // a mailbox in backoff would skip the sync: asking again would only pile up jobs
-    askSync: !read.inBackoff,
+    askSync: !(read.nextPollAt && read.nextPollAt.getTime() > now),
     until: new Date(deps.timing.now().getTime() + recheckMs),
     reason: `waits for its mailbox to be read (read through ${readThrough ?? 'never'}, due since ${since.toISOString()})`,
   };

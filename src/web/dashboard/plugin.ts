@@ -33,7 +33,7 @@ import {
   sameTag,
   type SessionKeys,
 } from '../session.ts';
-import { ANONYMOUS, pageContext, type ContextOptions, type Viewer } from './context.ts';
+import { ANONYMOUS, pageContext, type ContextOptions, type PageContext, type Viewer } from './context.ts';
 import { renderPage } from './layout.ts';
 import { contentSecurityPolicy, styleElementHashes } from './csp.ts';
 import { WebError } from './web-error.ts';
@@ -54,7 +54,7 @@ export interface DashboardDeps {
   adminKey: string | null;
   /** The service's secret key (`SONDE_SECRET_KEY`); the session keys are derived from it. Random when absent: sessions then last as long as the process. */
   secretKey?: Buffer | undefined;
-  /** Trust `X-Forwarded-Proto` from a TLS-terminating proxy (`SONDE_TRUST_PROXY`). */
+  /** Trust the TLS-terminating proxy in front (`SONDE_TRUST_PROXY`): `buildApp` sets Fastify's `trustProxy` from it (one hop). */
   trustProxy?: boolean | undefined;
   /** How long a sign-in lasts (`SONDE_SESSION_HOURS`). */
   sessionHours?: number | undefined;
@@ -81,13 +81,8 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
   const identify = createKeyIdentifier({ db: deps.pool, adminKey: deps.adminKey });
   const adminTag = deps.adminKey ? adminKeyTag(keys, deps.adminKey) : null;
 
-  const secure = (request: FastifyRequest): boolean => {
-    if (request.protocol === 'https') return true;
-    if (!deps.trustProxy) return false;
-    const forwarded = request.headers['x-forwarded-proto'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
-    return first === 'https';
-  };
+  // behind SONDE_TRUST_PROXY the app trusts the proxy's X-Forwarded-Proto (`buildApp`): Fastify's protocol says it
+  const secure = (request: FastifyRequest): boolean => request.protocol === 'https';
   const context: ContextOptions = { secure };
   const cookieOptions = (request: FastifyRequest) => ({ path: '/', httpOnly: true, sameSite: 'strict' as const, secure: secure(request), signed: true });
 
@@ -153,21 +148,7 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
       error instanceof WebError || error instanceof ApiProblem ? error.status : error.code?.startsWith('FST_CSRF') ? 403 : error.validation ? 400 : (error.statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'dashboard page failed');
     const ctx = pageContext(request, reply, context);
-    const retryAfter = Number(reply.getHeader('retry-after'));
-    const message =
-      status === 429
-        ? ctx.t.errors.tooMany(Number.isFinite(retryAfter) ? retryAfter : 60)
-        : status === 404
-        ? ctx.t.errors.notFound
-        : status === 401
-          ? ctx.t.errors.signIn
-          : status === 403
-            ? error.code?.startsWith('FST_CSRF')
-              ? ctx.t.errors.csrf
-              : ctx.t.errors.forbidden
-            : status < 500
-              ? ctx.t.errors.badRequest
-              : ctx.t.errors.server;
+    const message = errorMessage(ctx.t.errors, status, error, Number(reply.getHeader('retry-after')));
     const back = ctx.viewer ? '/' : '/login';
     return reply
       .code(status)
@@ -240,3 +221,12 @@ export const dashboardPlugin: FastifyPluginAsync<{ deps: DashboardDeps }> = asyn
   await app.register(arbitrationPages, { deps: pageDeps });
   await app.register(reportPages, { deps: { ...pageDeps, pdfRenderer: deps.pdfRenderer } });
 };
+
+/** The error page's words for `status`. */
+function errorMessage(t: PageContext['t']['errors'], status: number, error: FastifyError, retryAfterSeconds: number): string {
+  if (status === 429) return t.tooMany(Number.isFinite(retryAfterSeconds) ? retryAfterSeconds : 60);
+  if (status === 404) return t.notFound;
+  if (status === 401) return t.signIn;
+  if (status === 403) return error.code?.startsWith('FST_CSRF') ? t.csrf : t.forbidden;
+  return status < 500 ? t.badRequest : t.server;
+}
